@@ -1,0 +1,123 @@
+"""The patron's tap → label flow (Method D), as two steps the UI can put a PIN pad between.
+
+``begin`` reads what needs no PIN (certificate, tries left) and fetches the platform's challenge;
+``finish`` sends the PIN to the card **once**, has the card sign the challenge, asks the platform for
+the linked card number and prints the label. A wrong PIN ends the attempt: the patron decides
+whether to try again, the kiosk never retries a PIN on their behalf (3 wrong = city office).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from appliance.errors import CardNotRegistered, PinBlocked
+from appliance.ports import CardReader, CardSession, Clock, LabelPrinter, Outbox, Platform
+from appliance.proof import challenge_digest, digest_info
+from appliance.values import (
+    CardProof,
+    CardRead,
+    Challenge,
+    LabelJob,
+    LookupMatch,
+    Pin,
+    PrintedLabel,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingTap:
+    """A card on the reader, read without a PIN, waiting for the patron's PIN.
+
+    Mutable only so that :meth:`wipe` can drop what the patron left behind.
+    """
+
+    session: CardSession | None
+    read: CardRead | None = field(repr=False)
+    challenge: Challenge | None = field(repr=False)
+    pin_required: bool = True
+
+    @property
+    def tries_left(self) -> int:
+        return self.read.pin_tries_left if self.read else 0
+
+    def wipe(self) -> None:
+        """Close the card session and forget certificate and challenge (idle timeout, removal)."""
+        if self.session is not None:
+            self.session.close()
+        self.session = None
+        self.read = None
+        self.challenge = None
+
+
+@dataclass(frozen=True)
+class TapOutcome:
+    match: LookupMatch
+    printed: PrintedLabel
+
+
+class TapFlow:
+    """Wires the ports for one patron action. Blocking: run it off the UI loop."""
+
+    def __init__(
+        self,
+        *,
+        reader: CardReader,
+        platform: Platform,
+        printer: LabelPrinter,
+        outbox: Outbox,
+        clock: Clock,
+        pin_required: bool = True,
+    ) -> None:
+        self._reader = reader
+        self._platform = platform
+        self._printer = printer
+        self._outbox = outbox
+        self._clock = clock
+        self._pin_required = pin_required
+
+    def begin(self, timeout: float = 5.0) -> PendingTap:
+        session = self._reader.connect(timeout)
+        try:
+            certificate = session.read_certificate()
+            tries = session.pin_tries_left() if self._pin_required else 0
+            if self._pin_required and tries == 0:
+                raise PinBlocked("no PIN tries left")
+            challenge = self._platform.challenge("lookup")
+        except BaseException:
+            session.close()
+            raise
+        return PendingTap(session, CardRead(certificate, tries), challenge, self._pin_required)
+
+    def finish(self, pending: PendingTap, pin: Pin | None) -> TapOutcome:
+        try:
+            proof = self._prove(pending, pin)
+        finally:
+            pending.wipe()
+        matches = self._platform.lookup(proof)
+        if not matches:
+            self._outbox.record("lookup_unregistered")
+            raise CardNotRegistered("no library card linked for this terminal's issuers")
+        match = matches[0]
+        job = LabelJob(
+            job_id=secrets.token_hex(8),
+            number=match.number,
+            issued_on=self._clock.today().isoformat(),
+        )
+        printed = self._printer.print_label(job)
+        self._outbox.record("label_printed", issuer_id=match.number.issuer.issuer_id)
+        log.info("label %s printed for issuer %s", job.job_id, match.number.issuer.issuer_id)
+        return TapOutcome(match, printed)
+
+    def _prove(self, pending: PendingTap, pin: Pin | None) -> CardProof:
+        if pending.session is None or pending.read is None or pending.challenge is None:
+            raise ValueError("this tap was already used or wiped")
+        if pending.pin_required:
+            if pin is None:
+                raise ValueError("this issuer requires a PIN")
+            pending.session.verify_pin(pin)  # exactly once, whatever happens next
+        signature = pending.session.sign(digest_info(challenge_digest(pending.challenge)))
+        return CardProof(pending.read.certificate, pending.challenge.nonce, signature)

@@ -1,0 +1,148 @@
+"""Frozen values that travel between the layers.
+
+Secrets (PIN, card number) hide themselves from ``repr`` so that a stray ``log.debug(obj)`` or a
+traceback cannot leak them (DEVELOPERS.md: no card number, certificate or PIN in clear in a log).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from appliance.errors import InvalidCardNumber
+
+
+class Symbology(Enum):
+    CODABAR = "codabar"  # NW-7, the Japanese library norm
+    CODE39 = "code39"
+    CODE128 = "code128"
+
+
+class CheckScheme(Enum):
+    NONE = "none"
+    MOD10_W21 = "mod10w21"  # modulus 10, weights 2-1 from the right (Luhn)
+    MOD7_DR = "7dr"  # check digit = number mod 7
+    MOD7_DSR = "7dsr"  # check digit = 7 - (number mod 7), 7 written as 0
+
+
+class Handover(Enum):
+    """How a looked-up card number reaches the library system (the seed's methods A-D)."""
+
+    SCREEN = "A"
+    SCREEN_BARCODE = "B"
+    AUTO_INPUT = "C"
+    LABEL = "D"
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A 4-digit user-authentication PIN. Its digits never show in ``repr`` or ``str``."""
+
+    digits: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.digits) != 4 or not self.digits.isascii() or not self.digits.isdigit():
+            raise ValueError("a PIN is exactly 4 digits")
+
+    def __str__(self) -> str:
+        return "Pin(****)"
+
+    __repr__ = __str__
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """An ID-issuer (a library) this terminal serves, with its card-number rules."""
+
+    issuer_id: str
+    name: str
+    symbology: Symbology = Symbology.CODABAR
+    codabar_start: str = "A"
+    codabar_stop: str = "A"
+    check: CheckScheme = CheckScheme.NONE
+    lengths: tuple[int, ...] = ()
+    handover: Handover = Handover.LABEL
+    pin_required: bool = True
+
+
+@dataclass(frozen=True)
+class CardNumber:
+    """A library card number, checked against its issuer's rules on creation."""
+
+    issuer: Issuer
+    value: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        from appliance.checkdigits import problems
+
+        found = problems(self.value, self.issuer)
+        if found:
+            raise InvalidCardNumber("; ".join(found))
+
+    def masked(self) -> str:
+        """What may be shown or logged: all but the last 3 characters hidden."""
+        return "*" * max(0, len(self.value) - 3) + self.value[-3:]
+
+    def barcode_data(self) -> str:
+        """The data the barcode encodes, with Codabar's start/stop characters where they apply."""
+        if self.issuer.symbology is Symbology.CODABAR:
+            return f"{self.issuer.codabar_start}{self.value}{self.issuer.codabar_stop}"
+        return self.value
+
+    def __str__(self) -> str:
+        return f"CardNumber({self.issuer.issuer_id}, {self.masked()})"
+
+    __repr__ = __str__
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """What the kiosk learnt from the card without a PIN."""
+
+    certificate: bytes = field(repr=False)
+    pin_tries_left: int
+
+
+@dataclass(frozen=True)
+class CardProof:
+    """Certificate + signature over the platform's challenge: what the platform checks."""
+
+    certificate: bytes = field(repr=False)
+    nonce: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A single-use platform nonce, bound to this terminal and purpose."""
+
+    nonce: bytes = field(repr=False)
+    terminal_id: str
+    purpose: str = "lookup"
+
+
+@dataclass(frozen=True)
+class LookupMatch:
+    """One linked library card at an issuer this terminal serves. Never carries the MyKey ID."""
+
+    number: CardNumber
+    card_valid: bool = True
+    address_changed: bool = False
+
+
+@dataclass(frozen=True)
+class LabelJob:
+    """A same-day label waiting to be printed."""
+
+    job_id: str
+    number: CardNumber
+    issued_on: str  # ISO date, the only day the label is valid
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    """Where the printer put what it printed (the virtual printer writes files)."""
+
+    job_id: str
+    artifacts: tuple[str, ...] = ()
