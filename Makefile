@@ -1,0 +1,62 @@
+# The few verbs a person needs. `make run` and `make test` set everything up themselves on a
+# fresh Debian bookworm machine (venv, pip packages, and Debian packages when run as root).
+
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+DATA    ?= $(CURDIR)/var
+# Debian packages: the PC/SC stack and virtual reader, pyscard's build needs, zbar for the
+# label decoder, a CJK font for labels, OpenSC as an independent JPKI client, tmux for UI tests.
+DEBS    := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv \
+           libzbar0 fonts-ipafont-gothic opensc tmux
+
+.PHONY: run test lint typecheck unit setup debs bench image clean doctor lock
+
+run: setup ## start the kiosk on the embedded default (virtual card, virtual printer, local platform)
+	KIOSK_DATA_DIR=$(DATA) $(BIN)/python -m ui
+
+doctor: setup
+	KIOSK_DATA_DIR=$(DATA) $(BIN)/kioskctl doctor
+
+test: setup lint typecheck unit ## everything CI runs
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m bench
+
+setup: debs $(VENV)/.installed
+
+debs:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q \
+	    --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "missing Debian packages (run as root, or install them): $$missing" >&2; exit 1; \
+	fi
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+lock: ## re-pin requirements.lock from the current venv (after changing pyproject.toml)
+	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check > requirements.lock
+
+image:
+	@echo "the SD image build lands with issue 7; see image/README.md" >&2; exit 1
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

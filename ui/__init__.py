@@ -1,0 +1,1 @@
+"""The kiosk's faces: the Textual app, the ``kioskctl`` technician CLI, and the start-up wiring."""
