@@ -24,7 +24,7 @@ class KioskConfig:
     data_dir: str  # folder for the SQLite store, logs and the virtual printer's labels
     platform_url: str = ""  # e.g. https://platform.example/ ; "" = start the local reference one
     terminal_id: str = "00052459"  # 8 digits, from the ministry's list (form II)
-    terminal_password: str = field(default="a912lkfja", repr=False)
+    terminal_password: str = field(default="a912lkfja", repr=False)  # the sample list's
     card_reader: str = "virtual"  # virtual (in-process) | vpcd (virtual card via pcscd) | pcsc
     reader_name: str = ""  # substring of the PC/SC reader name; "" = first reader
     read_chunk_bytes: int = 256  # READ BINARY size; some NFC readers need 223 (0xDF)
@@ -38,7 +38,7 @@ class KioskConfig:
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
-        shown["terminal_password"] = "********"
+        shown["terminal_password"] = "********"  # noqa: S105 - the mask, not a password
         return "KioskConfig(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     __repr__ = __str__
@@ -63,7 +63,7 @@ def _coerce(name: str, raw: Any, kind: type) -> tuple[Any, str | None]:
 
 
 def load_config(values: dict[str, Any]) -> KioskConfig:
-    """Build a :class:`KioskConfig` from merged values, or raise ``ConfigError`` with every problem."""
+    """A :class:`KioskConfig` from merged values, or ``ConfigError`` with every problem."""
     known = {f.name: f for f in fields(KioskConfig)}
     types = {"bool": bool, "int": int, "float": float, "str": str}
     problems: list[str] = []

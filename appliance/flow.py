@@ -1,8 +1,8 @@
 """The patron's tap → label flow (Method D), as two steps the UI can put a PIN pad between.
 
 ``begin`` reads what needs no PIN (certificate, tries left) and fetches the platform's challenge;
-``finish`` sends the PIN to the card **once**, has the card sign the challenge, asks the platform for
-the linked card number and prints the label. A wrong PIN ends the attempt: the patron decides
+``finish`` sends the PIN to the card **once**, has the card sign the challenge, asks the platform
+for the linked card number and prints the label. A wrong PIN ends the attempt: the patron decides
 whether to try again, the kiosk never retries a PIN on their behalf (3 wrong = city office).
 """
 

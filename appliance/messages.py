@@ -29,75 +29,110 @@ CATALOGUE: dict[str, Message] = {
         "カードを読み取り機の上に置いてください。貸出用のラベルを印刷します。",
         "Place the card on the reader. We will print a label for the self-checkout.",
     ),
-    "reading": Message("カードを読み取っています… カードを動かさないでください",
-                       "Reading your card… please keep it still"),
-    "pin.prompt": Message("利用者証明用の暗証番号（数字4桁）を入力してください",
-                          "Enter your 4-digit user-authentication PIN"),
-    "pin.tries": Message("あと {tries_left} 回まちがえるとカードがロックされます",
-                         "{tries_left} tries left before the card locks"),
-    "pin.last": Message("次にまちがえるとロックされ、市区町村の窓口での手続きが必要です",
-                        "One more wrong PIN locks the card; unlocking needs a visit to the city office"),
+    "reading": Message(
+        "カードを読み取っています… カードを動かさないでください",
+        "Reading your card… please keep it still",
+    ),
+    "pin.prompt": Message(
+        "利用者証明用の暗証番号（数字4桁）を入力してください",
+        "Enter your 4-digit user-authentication PIN",
+    ),
+    "pin.tries": Message(
+        "あと {tries_left} 回まちがえるとカードがロックされます",
+        "{tries_left} tries left before the card locks",
+    ),
+    "pin.last": Message(
+        "次にまちがえるとロックされ、市区町村の窓口での手続きが必要です",
+        "One more wrong PIN locks the card; unlocking needs a visit to the city office",
+    ),
     "lookup": Message("図書館カードの番号を確認しています…", "Checking your library card…"),
     "printing": Message("ラベルを印刷しています…", "Printing your label…"),
     "done.title": Message("ラベルをお取りください", "Please take your label"),
-    "done.hint": Message("自動貸出機でこのラベルのバーコードを読ませてください。本日限り有効です。",
-                         "Scan this label's barcode at the self-checkout. Valid today only."),
+    "done.hint": Message(
+        "自動貸出機でこのラベルのバーコードを読ませてください。本日限り有効です。",
+        "Scan this label's barcode at the self-checkout. Valid today only.",
+    ),
     "label.valid_today": Message("本日限り有効", "Valid today only"),
     # Errors: what happened + what to do
-    "error.unexpected": Message("予期しないエラーが起きました。係員にお知らせください。",
-                                "Something unexpected went wrong. Please tell a staff member."),
-    "error.config": Message("設定ファイルに問題があります。技術担当者に連絡してください。",
-                            "The configuration has a problem. Please call the technician."),
-    "error.card.none": Message("カードが見つかりません。もう一度かざしてください。",
-                               "No card found. Please tap your card again."),
+    "error.unexpected": Message(
+        "予期しないエラーが起きました。係員にお知らせください。",
+        "Something unexpected went wrong. Please tell a staff member.",
+    ),
+    "error.config": Message(
+        "設定ファイルに問題があります。技術担当者に連絡してください。",
+        "The configuration has a problem. Please call the technician.",
+    ),
+    "error.card.none": Message(
+        "カードが見つかりません。もう一度かざしてください。",
+        "No card found. Please tap your card again.",
+    ),
     "error.card.reader": Message(
         "カード読み取り機が使えません。係員にお知らせください。図書館カードもご利用いただけます。",
-        "The card reader is not available. Please tell a staff member, or use your library card."),
+        "The card reader is not available. Please tell a staff member, or use your library card.",
+    ),
     "error.card.removed": Message(
         "読み取り中にカードが離れました。もう一度、動かさずにかざしてください。",
-        "The card was moved away while reading. Please tap it again and keep it still."),
+        "The card was moved away while reading. Please tap it again and keep it still.",
+    ),
     "error.card.foreign": Message(
         "マイナンバーカードではないようです。マイナンバーカードをかざしてください。",
-        "This does not look like a My Number Card. Please tap your My Number Card."),
+        "This does not look like a My Number Card. Please tap your My Number Card.",
+    ),
     "error.card.phone": Message(
         "スマートフォンの証明書はここでは使えません。カードをかざしてください。",
-        "Phone certificates cannot be used here. Please tap the plastic card."),
+        "Phone certificates cannot be used here. Please tap the plastic card.",
+    ),
     "error.card.unreadable": Message(
         "カードを正しく読み取れませんでした。もう一度かざしてください。続く場合はカウンターへ。",
-        "The card could not be read correctly. Please try again; if it persists, go to the counter."),
+        "The card could not be read correctly. Please try again; if it persists, go to the counter.",
+    ),
     "error.pin.wrong": Message(
         "暗証番号がちがいます。あと {tries_left} 回まちがえるとロックされます。",
-        "Wrong PIN. {tries_left} more wrong tries will lock the card."),
+        "Wrong PIN. {tries_left} more wrong tries will lock the card.",
+    ),
     "error.pin.blocked": Message(
         "暗証番号がロックされています。市区町村の窓口で解除してください。今日は図書館カードをご利用ください。",
-        "The PIN is locked. Please have it reset at your city office; today, use your library card."),
-    "error.label": Message("ラベルを作れませんでした。カウンターへお越しください。",
-                           "The label could not be made. Please go to the counter."),
+        "The PIN is locked. Please have it reset at your city office; today, use your library card.",
+    ),
+    "error.label": Message(
+        "ラベルを作れませんでした。カウンターへお越しください。",
+        "The label could not be made. Please go to the counter.",
+    ),
     "error.label.number": Message(
         "登録されている図書館カード番号に誤りがあります。カウンターへお越しください。",
-        "The linked library card number is not valid. Please go to the counter."),
+        "The linked library card number is not valid. Please go to the counter.",
+    ),
     "error.printer": Message(
         "プリンターが使えません。印刷は保留されています。係員にお知らせください。",
-        "The printer is not available. Your label is kept; please tell a staff member."),
+        "The printer is not available. Your label is kept; please tell a staff member.",
+    ),
     "error.printer.paper": Message(
         "用紙切れです。印刷は保留されています。係員にお知らせください。",
-        "The printer is out of paper. Your label is kept; please tell a staff member."),
+        "The printer is out of paper. Your label is kept; please tell a staff member.",
+    ),
     "error.printer.cover": Message(
         "プリンターのカバーが開いています。印刷は保留されています。係員にお知らせください。",
-        "The printer cover is open. Your label is kept; please tell a staff member."),
+        "The printer cover is open. Your label is kept; please tell a staff member.",
+    ),
     "error.platform.down": Message(
         "サーバーに接続できません。しばらくしてからお試しいただくか、図書館カードをご利用ください。",
-        "The service cannot be reached. Please try again later, or use your library card."),
+        "The service cannot be reached. Please try again later, or use your library card.",
+    ),
     "error.platform.terminal": Message(
         "この端末は登録の確認が必要です。係員にお知らせください。",
-        "This terminal needs its registration checked. Please tell a staff member."),
+        "This terminal needs its registration checked. Please tell a staff member.",
+    ),
     "error.platform.unregistered": Message(
         "このカードはこの図書館に登録されていません。カウンターで登録できます。",
-        "This card is not linked to this library. You can register it at the counter."),
+        "This card is not linked to this library. You can register it at the counter.",
+    ),
     "error.platform.card": Message(
         "カードの証明書を確認できませんでした（期限切れ・失効など）。カウンターへお越しください。",
-        "The card's certificate could not be accepted (expired or revoked). Please go to the counter."),
-    "back_to_idle": Message("まもなく最初の画面に戻ります", "Returning to the start screen shortly"),
+        "The card's certificate could not be accepted (expired or revoked). Please go to the counter.",
+    ),
+    "back_to_idle": Message(
+        "まもなく最初の画面に戻ります", "Returning to the start screen shortly"
+    ),
 }
 
 

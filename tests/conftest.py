@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.platform",
     "tests.support.barcodes",
     "tests.support.pcsc",
+    "tests.support.kiosk",
 ]

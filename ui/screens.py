@@ -6,8 +6,10 @@ screens. Every text comes from the message catalogue by key.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, LoadingIndicator, Static
@@ -49,7 +51,7 @@ class BusyScreen(Screen[None]):
 class PinScreen(Screen[None]):
     """Four masked digits. Enter sends the PIN once; Escape gives up and wipes it."""
 
-    BINDINGS = [Binding("escape", "app.cancel", "やめる / Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.cancel", "やめる / Cancel")]
 
     def __init__(self, tries_left: int) -> None:
         super().__init__()
@@ -77,11 +79,13 @@ class PinScreen(Screen[None]):
 
 
 class ResultScreen(Screen[None]):
-    """"Take your label" or an error: what happened and what to do, then back to idle."""
+    """ "Take your label" or an error: what happened and what to do, then back to idle."""
 
-    BINDINGS = [Binding("enter", "app.to_idle", "OK")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "app.to_idle", "OK")]
 
-    def __init__(self, key: str, detail: str = "", *, error: bool = False, **params: object) -> None:
+    def __init__(
+        self, key: str, detail: str = "", *, error: bool = False, **params: object
+    ) -> None:
         super().__init__()
         self._key = key
         self._detail = detail

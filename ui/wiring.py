@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.ports import CardReader
 from drivers.card.pcsc import PcscReader
-from drivers.card.virtual.card import CardKind
+from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.printer.render import LabelLayout
@@ -129,7 +128,7 @@ class DemoCards:
     def bridge(self) -> VpcdBridge | None:
         return self._bridge
 
-    def card(self, citizen: int, kind: CardKind = CardKind.MY_NUMBER) -> object:
+    def card(self, citizen: int, kind: CardKind = CardKind.MY_NUMBER) -> VirtualJpkiCard:
         return self._deck.card(citizen, kind)
 
 
@@ -194,5 +193,3 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
                  embedded)  # fmt: skip
-
-

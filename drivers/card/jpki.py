@@ -9,6 +9,7 @@ exception, so a malformed or hostile card cannot crash the kiosk.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from cryptography import x509
 
@@ -29,8 +30,8 @@ from drivers.card.apdu import ApduChannel, Response, Transport
 
 log = logging.getLogger(__name__)
 
-TOKEN_CARD = "JPKIAPICCTOKEN2"
-TOKEN_PHONE = "JPKIAPGPSETOKEN"
+TOKEN_CARD = "JPKIAPICCTOKEN2"  # noqa: S105 - a card type, not a secret
+TOKEN_PHONE = "JPKIAPGPSETOKEN"  # noqa: S105 - a card type, not a secret
 MAX_CERT_BYTES = 8192
 FALLBACK_CHUNK = 0xDF
 
@@ -44,7 +45,7 @@ class JpkiSession:
         *,
         chunk: int = 256,
         accept_phone: bool = False,
-        on_close: object = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         if not 1 <= chunk <= 256:
             raise ValueError("chunk must be 1..256")
@@ -117,9 +118,9 @@ class JpkiSession:
         return r.data
 
     def close(self) -> None:
-        if callable(self._on_close):
-            self._on_close()
-            self._on_close = None
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ class PcscReader:
                 transport,
                 chunk=self._chunk,
                 accept_phone=self._accept_phone,
-                on_close=lambda: (transport.close(), self._lock.release()),
+                on_close=lambda: self._release(transport),
             )
             self.last_session = session
         except BaseException:
@@ -118,6 +118,10 @@ class PcscReader:
         except BaseException:
             session.close()
             raise
+
+    def _release(self, transport: _PcscTransport) -> None:
+        transport.close()
+        self._lock.release()
 
     def _wait_for_card(self, deadline: float) -> Any:
         while True:

@@ -43,8 +43,13 @@ def _pcscd_pids() -> list[int]:
 
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[None]:
-    if shutil.which("pcscd") is None or not Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists():
-        pytest.fail("pcscd and vsmartcard-vpcd are required: run `make test` (installs them as root)")
+    if (
+        shutil.which("pcscd") is None
+        or not Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists()
+    ):
+        pytest.fail(
+            "pcscd and vsmartcard-vpcd are required: run `make test` (installs them as root)"
+        )
     proc: subprocess.Popen[bytes] | None = None
     if not _pcscd_pids():
         if _COMM.exists():

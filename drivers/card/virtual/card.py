@@ -72,7 +72,7 @@ class VirtualJpkiCard:
             EF_AUTH_CERT: self.credentials.certificate_der,
             EF_AUTH_CA_CERT: test_ca().certificate.public_bytes(serialization.Encoding.DER),
         }
-        self._rng = random.Random(self.credentials.number)  # noqa: S311 - noise, not secrets
+        self._rng = random.Random(self.credentials.number)
 
     def power_on(self) -> bytes:
         """A new card session: nothing selected, PIN state lost, counter kept."""

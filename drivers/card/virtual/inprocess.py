@@ -85,7 +85,9 @@ class VirtualReader:
 
     def status(self) -> DeviceStatus:
         present = "a card is present" if self.slot.card else "no card"
-        return DeviceStatus("card reader", DeviceState.OK, f"virtual reader (in-process), {present}")
+        return DeviceStatus(
+            "card reader", DeviceState.OK, f"virtual reader (in-process), {present}"
+        )
 
 
 class CardDeck:

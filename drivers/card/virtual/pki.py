@@ -13,8 +13,8 @@ import hashlib
 import math
 import os
 import random
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -91,7 +91,7 @@ def seeded_rsa_key(seed: str, bits: int = 2048) -> rsa.RSAPrivateKey:
 
 
 def _derive_key(seed: str, bits: int) -> rsa.RSAPrivateKey:
-    rng = random.Random(f"mykey-kiosk-test-pki:{seed}")  # noqa: S311 - test keys on purpose
+    rng = random.Random(f"mykey-kiosk-test-pki:{seed}")
     while True:
         p, q = _prime(rng, bits // 2), _prime(rng, bits // 2)
         if p != q:
@@ -162,7 +162,7 @@ def test_ca(name: str = "default") -> TestCa:
 
 @functools.cache
 def citizen(number: int, pin: str, ca_name: str = "default") -> CitizenCredentials:
-    """Demo citizen ``number``'s card. JPKI user-auth certificates name nobody: nor does this one."""
+    """Demo citizen ``number``'s card. JPKI user-auth certificates name nobody; nor does this."""
     ca = test_ca(ca_name)
     key = seeded_rsa_key(f"citizen:{ca_name}:{number}")
     cert = (
