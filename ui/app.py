@@ -111,7 +111,7 @@ class KioskApp(App[None]):
             self._show(BusyScreen("lookup"))
             self._finish(None)
             return
-        self._show(PinScreen(pending.tries_left))
+        self._show(PinScreen(pending.tries_left, self.kiosk.config.idle_timeout_s))
         self._later(self.kiosk.config.idle_timeout_s)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, Vertical
+from textual.containers import Center, Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, LoadingIndicator, Static
+from textual.widgets import Button, Footer, Input, LoadingIndicator, Static
 
 from appliance.messages import Lang, render
 
@@ -48,14 +48,20 @@ class BusyScreen(Screen[None]):
             yield LoadingIndicator()
 
 
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok")
+
+
 class PinScreen(Screen[None]):
-    """Four masked digits. Enter sends the PIN once; Escape gives up and wipes it."""
+    """Four masked digits, by keyboard or the touch keypad. Enter/OK sends the PIN once; Escape
+    gives up. A visible countdown tells the patron when the screen (and the PIN) will be wiped.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.cancel", "やめる / Cancel")]
 
-    def __init__(self, tries_left: int) -> None:
+    def __init__(self, tries_left: int, timeout_s: float = 60.0) -> None:
         super().__init__()
         self._tries_left = tries_left
+        self._remaining = int(timeout_s)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
@@ -72,10 +78,38 @@ class PinScreen(Screen[None]):
                     placeholder="••••",
                     id="pin",
                 )
+            with Center():
+                with Grid(id="keypad"):
+                    for key in KEYPAD:
+                        label = {"del": "← 消す", "ok": "OK"}.get(key, key)
+                        yield Button(label, id=f"key-{key}", classes="key")
+            yield Static(self._countdown_text(), id="countdown")
         yield Footer()
+
+    def _countdown_text(self) -> str:
+        return (
+            f"あと {self._remaining} 秒で最初の画面に戻ります / "
+            f"Returning to the start screen in {self._remaining} s"
+        )
 
     def on_mount(self) -> None:
         self.query_one("#pin", Input).focus()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self._remaining = max(0, self._remaining - 1)
+        self.query_one("#countdown", Static).update(self._countdown_text())
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        field = self.query_one("#pin", Input)
+        key = (event.button.id or "").removeprefix("key-")
+        if key == "del":
+            field.value = field.value[:-1]
+        elif key == "ok":
+            await field.action_submit()
+        elif key.isdigit() and len(field.value) < 4:
+            field.value += key
+        field.focus()
 
 
 class ResultScreen(Screen[None]):
