@@ -10,7 +10,7 @@ DATA    ?= $(CURDIR)/var
 DEBS    := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv \
            libzbar0 fonts-ipafont-gothic opensc tmux
 
-.PHONY: run test lint typecheck unit setup debs bench image clean doctor lock
+.PHONY: run test lint typecheck unit setup debs bench image clean doctor lock snapshots
 
 run: setup ## start the kiosk on the embedded default (virtual card, virtual printer, local platform)
 	KIOSK_DATA_DIR=$(DATA) $(BIN)/python -m ui
@@ -29,6 +29,9 @@ typecheck: setup
 
 unit: setup
 	$(BIN)/python -m pytest -q
+
+snapshots: setup ## rewrite the committed SVG snapshots of the screens (review the diff!)
+	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_snapshots.py
 
 bench: setup
 	$(BIN)/python -m bench

@@ -33,6 +33,7 @@ DEMO_KEYS = ("1", "2", "3", "4")
 class KioskApp(App[None]):
     CSS_PATH = "kiosk.tcss"
     TITLE = "MyKey Library Kiosk"
+    ENABLE_COMMAND_PALETTE = False  # patrons must not reach app commands
 
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
