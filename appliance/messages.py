@@ -87,8 +87,8 @@ CATALOGUE: dict[str, Message] = {
         "The card could not be read correctly. Please try again; if it persists, go to the counter.",
     ),
     "error.pin.wrong": Message(
-        "暗証番号がちがいます。あと {tries_left} 回まちがえるとロックされます。",
-        "Wrong PIN. {tries_left} more wrong tries will lock the card.",
+        "暗証番号がちがいます。もう一度カードをかざすと入力し直せます。あと {tries_left} 回まちがえるとロックされます。",
+        "Wrong PIN. Tap your card again to retry; {tries_left} more wrong tries will lock the card.",
     ),
     "error.pin.blocked": Message(
         "暗証番号がロックされています。市区町村の窓口で解除してください。今日は図書館カードをご利用ください。",
