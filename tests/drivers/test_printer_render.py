@@ -1,0 +1,169 @@
+"""The label: what it shows, that its bytes scan with two decoders, also after print defects."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from PIL import ImageDraw
+
+from appliance.errors import LabelError
+from appliance.values import CardNumber, Issuer, LabelJob, Symbology
+from drivers.printer.escpos_output import label_bytes
+from drivers.printer.raster import raster_to_image
+from drivers.printer.render import VALID_TODAY, LabelLayout, render_label
+from tests.support.barcodes import blurred, decode_both, grown_bars, lost_row, row_runs
+
+LIBRARY = "川崎市立図書館"
+DATA = "A1800000001A"
+WIDTHS = [384, 576]
+
+
+def job(name: str = LIBRARY, value: str = "1800000001", **issuer: object) -> LabelJob:
+    kw: dict = {"codabar_start": "A", "codabar_stop": "A", **issuer}
+    return LabelJob("job1", CardNumber(Issuer("000001", name, **kw), value), "2026-11-25")
+
+
+def printed(width: int, label_job: LabelJob | None = None) -> bytes:
+    return label_bytes(render_label(label_job or job(), LabelLayout(width_dots=width)))
+
+
+def barcode_rows(image) -> list[int]:
+    """Rows crossing the barcode: the longest stack of identical rows with many black runs."""
+    stacks: list[list[int]] = []
+    previous = None
+    for y in range(image.height):
+        runs = row_runs(image, y)
+        if len(runs) > 40:
+            if runs != previous:
+                stacks.append([])
+            stacks[-1].append(y)
+        previous = runs
+    return max(stacks, key=len)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_label_is_one_bit_and_exactly_the_paper_width(width):
+    image = render_label(job(), LabelLayout(width_dots=width))
+    assert image.mode == "1"
+    assert image.width == width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_printed_bytes_scan_as_the_card_data_with_both_decoders(width):
+    assert decode_both(raster_to_image(printed(width))) == ([DATA], [DATA])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(
+    "defect",
+    [
+        pytest.param(blurred, id="slight-blur"),
+        pytest.param(lambda im: lost_row(im, barcode_rows(im)[20]), id="lost-dot-row"),
+        pytest.param(grown_bars, id="bars-one-dot-wider"),
+    ],
+)
+def test_printed_label_still_scans_after_a_print_defect(width, defect):
+    assert decode_both(defect(raster_to_image(printed(width)))) == ([DATA], [DATA])
+
+
+@pytest.mark.parametrize(("width", "narrow"), [(384, 2), (576, 3)])
+def test_narrow_bar_is_the_widest_whole_dot_width_that_fits(width, narrow):
+    image = render_label(job(), LabelLayout(width_dots=width))
+    runs = row_runs(image, barcode_rows(image)[0])
+    assert {length for _, length in runs[1:-1]} == {narrow, 3 * narrow}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_barcode_has_two_dot_bars_and_ten_module_quiet_zones_on_the_label(width):
+    image = render_label(job(), LabelLayout(width_dots=width))
+    rows = barcode_rows(image)
+    runs = row_runs(image, rows[0])
+    narrow = min(length for _, length in runs[1:-1])
+    assert narrow >= 2
+    quiet = max(10 * narrow, 21)  # 10 modules, and 2.54 mm = 20.3 dots at 203 dpi
+    assert runs[0][0] is False and runs[0][1] >= quiet
+    assert runs[-1][0] is False and runs[-1][1] >= quiet
+    assert len(rows) == LabelLayout().barcode_height_dots  # every bar full height, zones clear
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_bytes_are_reset_one_raster_image_of_the_label_and_a_cut_nothing_else(width):
+    image = render_label(job(), LabelLayout(width_dots=width))
+    data = label_bytes(image)
+    header = b"\x1b@" + b"\x1dv0\x00" + struct.pack("<HH", width // 8, image.height)
+    trailer = b"\x1bd\x06" + b"\x1dV\x00"  # feed 6 lines, full cut
+    assert data.startswith(header)
+    assert data.endswith(trailer)
+    assert len(data) == len(header) + width // 8 * image.height + len(trailer)
+    assert raster_to_image(data).tobytes() == image.tobytes()
+
+
+def test_control_characters_in_the_library_name_never_reach_the_printer_as_text():
+    hostile = "川崎\x1b@\x1dV\x00市立\n図書館\x07\u202e"
+    data = printed(384, job(name=hostile))
+    for encoding in ("utf-8", "cp932", "euc_jp", "gb18030"):
+        for part in (hostile, "川崎", "図書館"):
+            assert part.encode(encoding, "ignore") not in data
+    assert data.count(b"\x1dV") == 1 and data.endswith(b"\x1dV\x00")
+    assert data == printed(384, job(name="川崎@ V市立 図書館"))
+
+
+def test_label_text_is_only_library_number_masked_date_and_validity(monkeypatch):
+    drawn: list[str] = []
+    original = ImageDraw.ImageDraw.text
+
+    def spy(self, xy, text, *args, **kwargs):
+        drawn.append(text)
+        return original(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    render_label(job())
+    assert drawn == [LIBRARY, "*******001", "2026-11-25", VALID_TODAY]
+    assert not any("1800000001" in text for text in drawn)
+
+
+def test_a_long_library_name_shrinks_and_wraps_inside_the_paper_width():
+    image = render_label(job(name="川崎市立中原図書館・高津図書館・宮前図書館・麻生図書館 分館"))
+    assert image.width == 384
+    assert image.height > render_label(job()).height  # the name took more than one line
+    assert decode_both(image) == ([DATA], [DATA])
+
+
+def test_quiet_zones_are_also_at_least_2_54_mm_when_ten_modules_are_narrower():
+    twelve_digits = job(value="1" * 12)  # 342 dots of bars at a 2-dot narrow bar
+    assert render_label(twelve_digits, LabelLayout(dpi=203)).width == 384  # 2 x 21 dots left
+    with pytest.raises(LabelError, match="does not fit"):  # 300 dpi: 2.54 mm = 30 dots > 20
+        render_label(twelve_digits, LabelLayout(dpi=300))
+
+
+def test_a_number_too_long_for_the_paper_is_refused():
+    with pytest.raises(LabelError, match="does not fit"):
+        render_label(job(value="1" * 30))
+
+
+def test_a_start_character_outside_a_to_d_in_the_issuer_config_is_refused():
+    with pytest.raises(LabelError, match="start"):
+        render_label(job(codabar_start="E"))
+
+
+def test_a_symbology_other_than_codabar_is_refused_for_now():
+    with pytest.raises(LabelError, match="code39"):
+        render_label(job(symbology=Symbology.CODE39))
+
+
+def test_a_date_that_is_not_iso_is_refused():
+    bad = LabelJob("job1", job().number, "25/11/2026\x1b")
+    with pytest.raises(LabelError, match="ISO date"):
+        render_label(bad)
+
+
+def test_a_missing_font_is_a_clear_label_error(tmp_path):
+    missing = str(tmp_path / "no-such-font.ttf")
+    with pytest.raises(LabelError, match="font"):
+        render_label(job(), LabelLayout(font_path=missing))
+
+
+def test_paper_width_must_be_whole_bytes():
+    with pytest.raises(ValueError, match="multiple of 8"):
+        LabelLayout(width_dots=380)
