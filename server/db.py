@@ -1,0 +1,208 @@
+"""The platform's SQLite database: numbered migrations, connection settings, password hashes.
+
+One file, ``synchronous=FULL`` and WAL: a lookup answer or an accepted event is on disk before
+the terminal hears about it. Every connection is opened per request (or per command) and closed
+again, so no connection is shared between requests.
+
+Migrations are a numbered tuple; ``schema_version`` holds how many have been applied. Each one
+runs in its own ``BEGIN IMMEDIATE`` transaction that re-reads the version first, so two processes
+starting on the same file at once cannot apply one twice. Append new migrations; never edit an
+applied one.
+
+What the schema deliberately lacks: any table that records *who* looked up *what*. A lookup
+leaves one increment in ``daily_counts`` (day, terminal, kind) and nothing that names the card,
+the certificate or the library card number (the review's point 2: no record of library use
+outside the library).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from pathlib import Path
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the initial schema.
+    (
+        """
+        CREATE TABLE issuers (
+            issuer_id     TEXT PRIMARY KEY
+                          CHECK (issuer_id GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'),
+            name          TEXT NOT NULL,
+            symbology     TEXT NOT NULL CHECK (symbology IN ('codabar', 'code39', 'code128')),
+            codabar_start TEXT NOT NULL DEFAULT 'A',
+            codabar_stop  TEXT NOT NULL DEFAULT 'A',
+            check_scheme  TEXT NOT NULL CHECK (check_scheme IN ('none', 'mod10w21', '7dr', '7dsr')),
+            lengths       TEXT NOT NULL DEFAULT '',  -- allowed lengths, comma-separated
+            handover      TEXT NOT NULL CHECK (handover IN ('A', 'B', 'C', 'D')),
+            pin_required  INTEGER NOT NULL CHECK (pin_required IN (0, 1))
+        ) STRICT
+        """,
+        """
+        CREATE TABLE terminals (
+            terminal_id   TEXT PRIMARY KEY CHECK (
+                              length(terminal_id) = 8 AND terminal_id NOT GLOB '*[^0-9]*'),
+            password_hash TEXT NOT NULL,
+            kind          TEXT NOT NULL CHECK (kind IN ('ア', 'イ', 'ウ', 'エ')),
+            issuer_id     TEXT REFERENCES issuers (issuer_id),
+            place         TEXT NOT NULL,
+            name          TEXT NOT NULL,
+            fingerprint   TEXT  -- SHA-256 hex of the board, bound at first login
+        ) STRICT
+        """,
+        """
+        CREATE TABLE citizens (
+            mykey_id    TEXT PRIMARY KEY
+                        CHECK (length(mykey_id) = 8 AND mykey_id NOT GLOB '*[^A-Z0-9]*'),
+            cert_issuer TEXT NOT NULL,  -- RFC 4514 issuer name: serials are unique per CA only
+            cert_serial TEXT NOT NULL,  -- upper-case hex, even length (the seed's 030D45)
+            UNIQUE (cert_issuer, cert_serial)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE service_ids (
+            mykey_id        TEXT NOT NULL REFERENCES citizens (mykey_id) ON UPDATE CASCADE,
+            issuer_id       TEXT NOT NULL REFERENCES issuers (issuer_id),
+            card_number     TEXT NOT NULL,
+            address_notice  INTEGER NOT NULL DEFAULT 0,  -- the citizen opted in to notices
+            address_changed INTEGER NOT NULL DEFAULT 0,  -- set by the address-change batch
+            card_valid      INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (mykey_id, issuer_id)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE ca_certificates (
+            ca_id   INTEGER PRIMARY KEY,
+            subject TEXT NOT NULL,
+            pem     TEXT NOT NULL UNIQUE
+        ) STRICT
+        """,
+        """
+        CREATE TABLE nonces (
+            nonce       BLOB PRIMARY KEY,
+            terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+            purpose     TEXT NOT NULL,
+            expires_at  REAL NOT NULL,  -- Unix time, seconds
+            used        INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+        """,
+        """
+        CREATE TABLE sessions (
+            token_hash  TEXT PRIMARY KEY,  -- SHA-256 hex of the bearer token, never the token
+            terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+            expires_at  REAL NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE idempotency (
+            terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+            key         TEXT NOT NULL,
+            body_hash   TEXT NOT NULL,
+            status      INTEGER NOT NULL,
+            response    TEXT NOT NULL,  -- the JSON answer, replayed verbatim
+            created_at  REAL NOT NULL,
+            PRIMARY KEY (terminal_id, key)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE events (
+            event_id    INTEGER PRIMARY KEY,
+            terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+            kind        TEXT NOT NULL,
+            fields      TEXT NOT NULL,  -- JSON object of non-personal values
+            received_at REAL NOT NULL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE daily_counts (
+            day         TEXT NOT NULL,  -- ISO date, UTC
+            terminal_id TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            count       INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, terminal_id, kind)
+        ) STRICT
+        """,
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(db_path: str | Path) -> sqlite3.Connection:
+    """Open ``db_path`` in autocommit mode (explicit ``BEGIN`` where a write spans statements).
+
+    The caller closes the connection; ``with conn:`` does not. ``check_same_thread`` is off
+    because FastAPI may open a request's connection on one worker thread and run the route on
+    another; a connection still serves one request at a time.
+    """
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=10.0, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def migrate(db_path: str | Path) -> int:
+    """Create or upgrade the schema; return the version now in force."""
+    conn = connect(db_path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        for number, statements in enumerate(MIGRATIONS, start=1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if _version(conn) < number:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("DELETE FROM schema_version")
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return _version(conn)
+    finally:
+        conn.close()
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+# scrypt at n=2**14, r=8: about 16 MiB and tens of milliseconds per check, once per login.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """``scrypt$n$r$p$salt$hash`` (hex), with a fresh 16-byte salt unless one is given."""
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Constant-time check of ``password`` against a :func:`hash_password` string."""
+    try:
+        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=bytes.fromhex(salt_hex),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(hash_hex) // 2,
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest.hex(), hash_hex)
+
+
+# Checked when the terminal ID is unknown, so that the answer takes as long as a wrong password.
+DUMMY_HASH = hash_password("not a password", salt=b"\0" * 16)

@@ -1,0 +1,103 @@
+"""Writes that set the platform up: trusted CAs, ID-issuers, terminals, citizens, service IDs.
+
+Used by the demo data and by tests; the municipality's import of the ministry's terminal list
+will call :func:`add_terminal` too. Each function takes an open connection from
+:func:`server.db.connect` and is idempotent where that makes sense (``INSERT OR IGNORE``): adding
+what exists keeps what is stored (a terminal keeps its password hash and fingerprint binding).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from server.db import hash_password
+from server.verify import serial_hex
+
+
+def add_ca(conn: sqlite3.Connection, certificate: x509.Certificate) -> None:
+    """Trust ``certificate`` as an issuer of user-authentication certificates."""
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    conn.execute(
+        "INSERT OR IGNORE INTO ca_certificates (subject, pem) VALUES (?, ?)",
+        (certificate.subject.rfc4514_string(), pem),
+    )
+
+
+def add_issuer(
+    conn: sqlite3.Connection,
+    issuer_id: str,
+    name: str,
+    *,
+    symbology: str = "codabar",
+    codabar_start: str = "A",
+    codabar_stop: str = "A",
+    check_scheme: str = "none",
+    lengths: Sequence[int] = (),
+    handover: str = "A",
+    pin_required: bool = True,
+) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO issuers (issuer_id, name, symbology, codabar_start, codabar_stop,"
+        " check_scheme, lengths, handover, pin_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            issuer_id,
+            name,
+            symbology,
+            codabar_start,
+            codabar_stop,
+            check_scheme,
+            ",".join(str(n) for n in lengths),
+            handover,
+            int(pin_required),
+        ),
+    )
+
+
+def add_terminal(
+    conn: sqlite3.Connection,
+    terminal_id: str,
+    password: str,
+    *,
+    kind: str = "ア",
+    issuer_id: str | None = None,
+    place: str,
+    name: str,
+) -> bool:
+    """Register a terminal from the ministry's list; False if it was already there."""
+    if conn.execute("SELECT 1 FROM terminals WHERE terminal_id = ?", (terminal_id,)).fetchone():
+        return False
+    conn.execute(
+        "INSERT OR IGNORE INTO terminals (terminal_id, password_hash, kind, issuer_id, place, name)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (terminal_id, hash_password(password), kind, issuer_id, place, name),
+    )
+    return True
+
+
+def add_citizen(conn: sqlite3.Connection, mykey_id: str, certificate: x509.Certificate) -> None:
+    """Create a MyKey ID for the holder of ``certificate`` (their user-authentication cert)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO citizens (mykey_id, cert_issuer, cert_serial) VALUES (?, ?, ?)",
+        (mykey_id, certificate.issuer.rfc4514_string(), serial_hex(certificate.serial_number)),
+    )
+
+
+def link_service_id(
+    conn: sqlite3.Connection,
+    mykey_id: str,
+    issuer_id: str,
+    card_number: str,
+    *,
+    address_notice: bool = False,
+    card_valid: bool = True,
+) -> None:
+    """Link a library card number to a MyKey ID (the once-per-patron registration)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO service_ids"
+        " (mykey_id, issuer_id, card_number, address_notice, card_valid) VALUES (?, ?, ?, ?, ?)",
+        (mykey_id, issuer_id, card_number, int(address_notice), int(card_valid)),
+    )

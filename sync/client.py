@@ -1,0 +1,268 @@
+"""The platform client: ``appliance.ports.Platform`` over HTTP (httpx).
+
+It signs in lazily on the first call that needs a session, and signs in again **once** when the
+platform answers 401 ``session.invalid`` (expired token, platform restarted). There are no other
+retries yet: a retry policy belongs with the caller, explicit and bounded (STYLE.md 10).
+
+How answers become errors (all :class:`appliance.errors.SyncError` subclasses)::
+
+    connect error, timeout, broken connection     PlatformUnreachable
+    HTTP 502 / 503 / 504                          PlatformUnreachable (a proxy in front, or restart)
+    401 terminal.credentials, 409 terminal.fingerprint,
+    401 session.invalid right after signing in    TerminalRejected
+    403 card.rejected                             CardRejected
+    400 challenge.invalid                         ChallengeRefused (took too long: tap again)
+    anything else unexpected, or a body that does
+    not match the OpenAPI document                MalformedReply
+
+One deliberate exception: a looked-up card number that fails its issuer's rules (length, check
+digit) raises ``appliance.errors.InvalidCardNumber`` from :meth:`PlatformClient.lookup`. The
+transport worked; the *data* is wrong, which staff must fix at the counter, and that error's
+message says exactly so (it is a ``LabelError``: such a number is never printed).
+
+The log gets method, path, status and error code; never a body, card number or certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, NoReturn
+
+import httpx
+
+from appliance.errors import (
+    CardRejected,
+    MalformedReply,
+    PlatformUnreachable,
+    SyncError,
+    TerminalRejected,
+)
+from appliance.ports import DeviceState, DeviceStatus
+from appliance.values import CardProof, Challenge, Issuer, LookupMatch
+from sync import _wire
+
+log = logging.getLogger(__name__)
+
+_TRANSIENT_STATUS = frozenset({502, 503, 504})
+
+
+class ChallengeRefused(SyncError):
+    """The platform no longer accepts the challenge: expired (120 s) or already used.
+
+    Usually the patron took long over the PIN; the remedy is a fresh tap. It shares the
+    "try again" message until the catalogue has a dedicated one.
+    """
+
+    key = "error.platform.down"
+
+
+class PlatformClient:
+    """The kiosk's terminal-authenticated connection to the MyKey Platform.
+
+    ``fingerprint`` is :func:`sync.fingerprint.board_fingerprint` on a real kiosk. ``transport``
+    lets tests put an ``httpx.MockTransport`` in place of the network. Thread-safe: the UI's
+    workers and the outbox flusher may share one client.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        password: str,
+        fingerprint: str,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.terminal_id = terminal_id
+        self._password = password
+        self._fingerprint = fingerprint
+        self._token: str | None = None
+        self._lock = threading.Lock()
+        try:
+            self._http = httpx.Client(
+                base_url=base_url,
+                timeout=timeout,
+                transport=transport,
+                headers={"User-Agent": "mykey-kiosk"},
+            )
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise PlatformUnreachable(f"invalid platform URL: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"PlatformClient({str(self._http.base_url)!r}, terminal={self.terminal_id})"
+
+    # -- the Platform port ---------------------------------------------------------------------
+
+    def issuers(self) -> list[Issuer]:
+        """The ID-issuers (libraries) this terminal serves, with their card-number rules."""
+        body = self._expect(self._authed("GET", "/v1/issuers"), 200)
+        return [_wire.issuer(obj) for obj in _wire.field(body, "issuers", list)]
+
+    def challenge(self, purpose: str = "lookup") -> Challenge:
+        """A fresh single-use nonce for this terminal and ``purpose``."""
+        body = self._expect(self._authed("POST", "/v1/challenges", json={"purpose": purpose}), 200)
+        nonce = _wire.b64_field(body, "nonce")
+        if len(nonce) < 16:
+            raise MalformedReply("field 'nonce': shorter than 16 bytes")
+        return Challenge(nonce=nonce, terminal_id=self.terminal_id, purpose=purpose)
+
+    def lookup(self, proof: CardProof) -> list[LookupMatch]:
+        """The library card numbers linked to the card, for the issuers this terminal serves.
+
+        An empty list means the card is genuine but not linked here. Never carries the MyKey ID.
+        """
+        payload = {
+            "nonce": _b64(proof.nonce),
+            "certificate": _b64(proof.certificate),
+            "signature": _b64(proof.signature),
+        }
+        body = self._expect(self._authed("POST", "/v1/lookups", json=payload), 200)
+        matches = [_wire.match(obj) for obj in _wire.field(body, "matches", list)]
+        log.info("lookup: %d match(es)", len(matches))
+        return matches
+
+    def send_event(self, key: str, kind: str, fields: Mapping[str, str | int]) -> None:
+        """Deliver one outbox event; ``key`` makes a repeat delivery harmless."""
+        response = self._authed(
+            "POST",
+            "/v1/events",
+            json={"kind": kind, "fields": dict(fields)},
+            headers={"Idempotency-Key": key},
+        )
+        body = self._expect(response, 200, 201)
+        if body.get("accepted") is not True:
+            raise MalformedReply("field 'accepted': expected true")
+
+    def status(self) -> DeviceStatus:
+        """One ``kioskctl doctor`` line: reachable, accepts this terminal, serves a library?
+
+        Goes through a real authenticated call (the issuer list), so an expired or revoked
+        session shows here rather than at the next patron's tap. Never raises.
+        """
+        try:
+            body = self._expect(self._send("GET", "/v1/health"), 200)
+            if body.get("status") != "ok":
+                raise MalformedReply("health: status is not ok")
+            served = [issuer.issuer_id for issuer in self.issuers()]
+        except (PlatformUnreachable, TerminalRejected) as exc:
+            return DeviceStatus("platform", DeviceState.FAULT, f"{exc.key}: {exc.detail}")
+        except SyncError as exc:
+            return DeviceStatus("platform", DeviceState.WARNING, f"{exc.key}: {exc.detail}")
+        where = f"{self._http.base_url} reachable; terminal {self.terminal_id} signed in"
+        if not served:
+            return DeviceStatus("platform", DeviceState.WARNING, f"{where}; serves no library")
+        return DeviceStatus("platform", DeviceState.OK, f"{where}; serves {', '.join(served)}")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, json=json, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise PlatformUnreachable(f"{method} {path}: timed out") from exc
+        except httpx.TransportError as exc:
+            raise PlatformUnreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise MalformedReply(f"{method} {path}: {type(exc).__name__}") from exc
+        log.debug("%s %s -> %d", method, path, response.status_code)
+        return response
+
+    def _session(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._sign_in()
+            return self._token
+
+    def _sign_in(self) -> str:
+        response = self._send(
+            "POST",
+            "/v1/sessions",
+            json={
+                "terminal_id": self.terminal_id,
+                "password": self._password,
+                "fingerprint": self._fingerprint,
+            },
+        )
+        code = _wire.error_code(response)
+        if response.status_code == 401 and code == "terminal.credentials":
+            raise TerminalRejected(f"terminal {self.terminal_id}: ID or password refused")
+        if response.status_code == 409 and code == "terminal.fingerprint":
+            raise TerminalRejected(
+                f"terminal {self.terminal_id} is bound to another board: register again"
+            )
+        body = self._expect(response, 200)
+        token = _wire.field(body, "token", str)
+        log.info("terminal %s signed in", self.terminal_id)
+        return token
+
+    def _authed(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send with the session token; on 401 session.invalid sign in again, once."""
+        for attempt in (1, 2):
+            token = self._session()
+            response = self._send(
+                method,
+                path,
+                json=json,
+                headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+            )
+            if response.status_code != 401 or _wire.error_code(response) != "session.invalid":
+                return response
+            with self._lock:
+                if self._token == token:
+                    self._token = None
+            log.info("session refused (attempt %d); signing in again", attempt)
+        raise TerminalRejected(f"{method} {path}: session refused right after signing in")
+
+    def _expect(self, response: httpx.Response, *ok: int) -> dict[str, Any]:
+        """The JSON object of a successful answer, or the SyncError its status means."""
+        if response.status_code in ok:
+            return _wire.json_object(response)
+        self._refuse(response)
+
+    def _refuse(self, response: httpx.Response) -> NoReturn:
+        status, code = response.status_code, _wire.error_code(response)
+        where = f"{response.request.method} {response.request.url.path}"
+        log.warning("%s refused: HTTP %d %s", where, status, code or "-")
+        if status == 403 and code == "card.rejected":
+            raise CardRejected(f"{where}: the platform refused the card's proof")
+        if status == 400 and code == "challenge.invalid":
+            raise ChallengeRefused(f"{where}: challenge unknown, used or expired")
+        if status in _TRANSIENT_STATUS:
+            raise PlatformUnreachable(f"{where}: HTTP {status}")
+        raise MalformedReply(f"{where}: unexpected HTTP {status} {code}".rstrip())
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,165 @@
+"""The real reference platform for tests: ``python -m server serve --demo`` on a loopback port.
+
+One server per test session (it starts in under a second, but hundreds of starts add up). Tests
+stay independent of each other anyway: whoever needs a terminal whose state they control (its
+fingerprint binding, its sessions, its events) takes a fresh one from :meth:`PlatformServer.
+add_terminal` rather than reusing the demo terminal. The demo terminal signs in with this
+machine's :func:`sync.fingerprint.board_fingerprint`, as the real kiosk wiring does, so every
+test that uses it agrees on the binding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.db import connect
+from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL, TerminalCredentials
+from server.registry import add_terminal
+from sync.client import PlatformClient
+from sync.fingerprint import board_fingerprint
+
+REPO = Path(__file__).resolve().parents[2]
+_terminal_numbers = itertools.count(random.randrange(10_000_000, 90_000_000))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fake_fingerprint(label: str = "test") -> str:
+    """A fixed, obviously fake board fingerprint (64 hex characters)."""
+    return hashlib.sha256(f"test board {label}".encode()).hexdigest()
+
+
+@dataclass
+class PlatformServer:
+    base_url: str
+    db_path: Path
+    log_path: Path
+
+    def add_terminal(
+        self, *, issuer_id: str | None = DEMO_ISSUER_ID, password: str = "test-password"
+    ) -> TerminalCredentials:
+        """Register a terminal nobody else uses (no fingerprint bound yet)."""
+        conn = connect(self.db_path)
+        try:
+            while True:
+                terminal_id = f"{next(_terminal_numbers) % 100_000_000:08d}"
+                if add_terminal(
+                    conn,
+                    terminal_id,
+                    password,
+                    issuer_id=issuer_id,
+                    place="テスト館",
+                    name=f"test terminal {terminal_id}",
+                ):
+                    return TerminalCredentials(terminal_id, password)
+        finally:
+            conn.close()
+
+    def client(
+        self,
+        credentials: TerminalCredentials = DEMO_TERMINAL,
+        fingerprint: str | None = None,
+        *,
+        timeout: float = 5.0,
+    ) -> PlatformClient:
+        """A PlatformClient for ``credentials`` (this board's fingerprint unless given)."""
+        return PlatformClient(
+            self.base_url,
+            credentials.terminal_id,
+            credentials.password,
+            fingerprint or board_fingerprint(),
+            timeout=timeout,
+        )
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClient:
+    """The demo terminal (00052459) as the kiosk's wiring builds it; the caller closes it."""
+    return server.client(DEMO_TERMINAL, timeout=timeout)
+
+
+@contextmanager
+def running_platform(
+    workdir: Path, *, demo: bool = True, timeout: float = 30.0
+) -> Iterator[PlatformServer]:
+    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = PlatformServer(
+        f"http://127.0.0.1:{port}", workdir / "platform.sqlite", workdir / "platform.log"
+    )
+    command = [sys.executable, "-m", "server", "serve", "--db", str(server.db_path),
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    if demo:
+        command.append("--demo")
+    with open(server.log_path, "wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        _wait_healthy(server, proc, timeout)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(server: PlatformServer, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"platform exited with {proc.returncode}:\n{server.log_text()}")
+        try:
+            if httpx.get(f"{server.base_url}/v1/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"platform not healthy after {timeout}s:\n{server.log_text()}")
+
+
+@pytest.fixture(scope="session")
+def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    """The reference platform with its demo data, shared by the session."""
+    with running_platform(tmp_path_factory.mktemp("platform")) as server:
+        yield server
+
+
+@pytest.fixture
+def terminal(platform_server: PlatformServer) -> TerminalCredentials:
+    """A terminal of its own for this test, serving the demo library, no board bound yet."""
+    return platform_server.add_terminal()
+
+
+@pytest.fixture
+def platform_client(
+    platform_server: PlatformServer, terminal: TerminalCredentials
+) -> Iterator[PlatformClient]:
+    """A PlatformClient for this test's own terminal, closed afterwards."""
+    client = platform_server.client(terminal, fake_fingerprint(terminal.terminal_id))
+    yield client
+    client.close()
