@@ -52,8 +52,9 @@ def cmd_tap(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from ui.wiring import build_kiosk
 
+    config = _settings(args)  # a ConfigError is reported by main() with every problem
     try:
-        kiosk = build_kiosk(_settings(args))  # type: ignore[arg-type]
+        kiosk = build_kiosk(config)  # type: ignore[arg-type]
     except KioskError as exc:
         print(f"platform\tfault\t{exc}")
         return 3

@@ -23,6 +23,7 @@ from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.ports import CardReader
 from drivers.card.pcsc import PcscReader
+from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
@@ -33,6 +34,8 @@ from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
 
 log = logging.getLogger(__name__)
+
+VPCD_READER = "Virtual PCD 00 00"
 
 
 class SystemClock:
@@ -113,6 +116,8 @@ class DemoCards:
         self.remove()
         card = self._deck.card(citizen, kind)
         if self._mode == "vpcd":
+            # pcscd must see the reader empty before it takes the next card as a new one
+            wait_until(VPCD_READER, present=False, timeout=5)
             self._bridge = VpcdBridge(card).insert()
         elif isinstance(self._reader, VirtualReader):
             self._reader.slot.insert(card)
@@ -159,7 +164,7 @@ def _reader(config: KioskConfig) -> CardReader:
         return VirtualReader(
             chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
         )
-    name = config.reader_name or ("Virtual PCD 00 00" if config.card_reader == "vpcd" else "")
+    name = config.reader_name or (VPCD_READER if config.card_reader == "vpcd" else "")
     return PcscReader(
         name, chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
     )

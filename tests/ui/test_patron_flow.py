@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,11 @@ async def _until(pilot, condition: Callable[[], bool], timeout: float = 20.0) ->
         await pilot.pause(0.05)
 
 
+def _text(svg: str) -> str:
+    """The SVG export spells spaces as no-break spaces; compare text as a person reads it."""
+    return html.unescape(svg).replace("\xa0", " ")
+
+
 def _run_patron(kiosk: Kiosk, citizen: int, pin: str) -> tuple[KioskApp, list[str]]:
     """Tap, type the PIN, wait for the result; return the app and an SVG of every screen seen."""
     app = KioskApp(kiosk)
@@ -32,14 +38,14 @@ def _run_patron(kiosk: Kiosk, citizen: int, pin: str) -> tuple[KioskApp, list[st
     async def scenario() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await _until(pilot, lambda: isinstance(app.screen, IdleScreen))
-            screens.append(app.export_screenshot())
+            screens.append(_text(app.export_screenshot()))
             await pilot.press(str(citizen))
             await _until(pilot, lambda: isinstance(app.screen, PinScreen | ResultScreen))
-            screens.append(app.export_screenshot())
+            screens.append(_text(app.export_screenshot()))
             if isinstance(app.screen, PinScreen):
                 await pilot.press(*pin, "enter")
                 await _until(pilot, lambda: isinstance(app.screen, ResultScreen))
-                screens.append(app.export_screenshot())
+                screens.append(_text(app.export_screenshot()))
 
     asyncio.run(scenario())
     return app, screens

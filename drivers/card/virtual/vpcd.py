@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 from drivers.card.virtual.card import ATR, VirtualJpkiCard
 
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 VPCD_PORT = 35963
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
+# vpcd forgets a vanished card only at pcscd's next presence poll (~0.4 s): a card connected
+# before that is never seen. No hand taps twice that fast, so the bridge waits this long.
+SETTLE_S = 0.6
+_last_closed: dict[int, float] = {}
 
 
 class VpcdBridge:
@@ -35,6 +40,9 @@ class VpcdBridge:
         self.apdus = 0
 
     def insert(self) -> VpcdBridge:
+        since = time.monotonic() - _last_closed.get(self._address[1], -SETTLE_S)
+        if since < SETTLE_S:
+            time.sleep(SETTLE_S - since)
         sock = socket.create_connection(self._address, timeout=5)
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -51,6 +59,7 @@ class VpcdBridge:
             except OSError:
                 pass
             sock.close()
+            _last_closed[self._address[1]] = time.monotonic()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
@@ -96,6 +105,7 @@ class VpcdBridge:
             if self._sock is sock:
                 self._sock = None
                 sock.close()
+            _last_closed[self._address[1]] = time.monotonic()
 
     def _answer(self, payload: bytes) -> bytes | None:
         if len(payload) == 1:
