@@ -157,7 +157,7 @@ class KioskApp(App[None]):
         self._later(self.kiosk.config.result_screen_s)
 
     def _show_error(self, exc: KioskError) -> None:
-        self._show(ResultScreen(exc.key, error=True, **exc.params))
+        self._show(ResultScreen(exc.key, error=True, params=exc.params))
         self._later(self.kiosk.config.result_screen_s)
 
 

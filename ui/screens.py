@@ -113,18 +113,23 @@ class PinScreen(Screen[None]):
 
 
 class ResultScreen(Screen[None]):
-    """ "Take your label" or an error: what happened and what to do, then back to idle."""
+    """A result ("take your label") or an error: what happened and what to do, then idle."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "app.to_idle", "OK")]
 
     def __init__(
-        self, key: str, detail: str = "", *, error: bool = False, **params: object
+        self,
+        key: str,
+        detail: str = "",
+        *,
+        error: bool = False,
+        params: dict[str, object] | None = None,
     ) -> None:
         super().__init__()
         self._key = key
         self._detail = detail
         self._error = error
-        self._params = params
+        self._params = params or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main", classes="error" if self._error else "done"):

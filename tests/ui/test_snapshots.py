@@ -28,7 +28,9 @@ SCREENS: dict[str, Callable[[], object]] = {
     "pin-two-left": lambda: PinScreen(2, 60),
     "pin-last-try": lambda: PinScreen(1, 60),
     "done": lambda: ResultScreen("done.title", "自動貸出機でラベルを読ませてください。"),
-    "error-wrong-pin": lambda: ResultScreen("error.pin.wrong", error=True, tries_left=2),
+    "error-wrong-pin": lambda: ResultScreen(
+        "error.pin.wrong", error=True, params={"tries_left": 2}
+    ),
     "error-blocked": lambda: ResultScreen("error.pin.blocked", error=True),
     "error-foreign-card": lambda: ResultScreen("error.card.foreign", error=True),
     "error-unregistered": lambda: ResultScreen("error.platform.unregistered", error=True),
