@@ -130,6 +130,23 @@ CATALOGUE: dict[str, Message] = {
         "カードの証明書を確認できませんでした（期限切れ・失効など）。カウンターへお越しください。",
         "The card's certificate could not be accepted (expired or revoked). Please go to the counter.",
     ),
+    # SIP2 gateway: what a self-checkout machine shows for a refused label
+    "sip2.label.expired": Message(
+        "このラベルは使えません。ラベルは印刷した日の利用時間内だけ有効です。キオスクで新しいラベルを印刷してください。",
+        "This label is not valid. Labels work only on the day they were printed, within opening hours. Please print a new one at the kiosk.",
+    ),
+    "sip2.label.unreadable": Message(
+        "ラベルを正しく読み取れませんでした。もう一度読ませるか、キオスクで新しいラベルを印刷してください。",
+        "The label could not be read correctly. Please scan it again or print a new one at the kiosk.",
+    ),
+    "error.sip2": Message(
+        "自動貸出機との連携に問題があります。係員にお知らせください。",
+        "The link to the self-checkout machines has a problem. Please tell a staff member.",
+    ),
+    "error.sip2.store": Message(
+        "本日のラベル情報を読み込めません。技術担当者に連絡してください。",
+        "Today's label data cannot be read. Please call the technician.",
+    ),
     "back_to_idle": Message(
         "まもなく最初の画面に戻ります", "Returning to the start screen shortly"
     ),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import card
+from bench import card, sip2
 
 
 def main() -> None:
     card.main()
+    sip2.main()
 
 
 if __name__ == "__main__":

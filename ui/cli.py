@@ -117,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
     vc.add_argument("--citizen", type=int, required=True)
     vc.add_argument("--port", type=int, default=35963)
     vc.set_defaults(func=cmd_virtual_card)
+    from drivers.sip2.cli import add_parser as add_sip2_gateway
+
+    add_sip2_gateway(sub)
     return p
 
 
