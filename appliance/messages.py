@@ -45,6 +45,10 @@ CATALOGUE: dict[str, Message] = {
         "次にまちがえるとロックされ、市区町村の窓口での手続きが必要です",
         "One more wrong PIN locks the card; unlocking needs a visit to the city office",
     ),
+    "pin.countdown": Message(
+        "あと {seconds} 秒で最初の画面に戻ります", "Returning to the start screen in {seconds} s"
+    ),
+    "ui.contrast": Message("見やすい表示", "High contrast"),
     "lookup": Message("図書館カードの番号を確認しています…", "Checking your library card…"),
     "printing": Message("ラベルを印刷しています…", "Printing your label…"),
     "done.title": Message("ラベルをお取りください", "Please take your label"),

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Input
 
 from appliance.errors import ConfigError, KioskError
 from appliance.flow import PendingTap, TapOutcome
-from appliance.messages import Lang, bilingual, render
+from appliance.messages import bilingual
 from appliance.values import Pin
-from ui.screens import BusyScreen, IdleScreen, PinScreen, ResultScreen
+from ui.screens import LANGUAGE_MODES, BusyScreen, IdleScreen, PinScreen, ResultScreen
+from ui.themes import HIGH_CONTRAST
 
 if TYPE_CHECKING:
     from ui.wiring import Kiosk
@@ -35,9 +37,16 @@ class KioskApp(App[None]):
     TITLE = "MyKey Library Kiosk"
     ENABLE_COMMAND_PALETTE = False  # patrons must not reach app commands
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f3", "language", "日本語 / English"),
+        Binding("f4", "contrast", "見やすい表示 / High contrast"),
+    ]
+
     def __init__(self, kiosk: Kiosk) -> None:
         super().__init__()
         self.kiosk = kiosk
+        self.languages = LANGUAGE_MODES[0]
+        self.register_theme(HIGH_CONTRAST)
         self._pending: PendingTap | None = None
         self._timer: Timer | None = None
         self.last_outcome: TapOutcome | None = None
@@ -77,6 +86,15 @@ class KioskApp(App[None]):
 
     def action_cancel(self) -> None:
         self.action_to_idle()
+
+    def action_language(self) -> None:
+        """Both languages → Japanese only → English only → both; redraws the current screen."""
+        index = LANGUAGE_MODES.index(self.languages)
+        self.languages = LANGUAGE_MODES[(index + 1) % len(LANGUAGE_MODES)]
+        self.screen.refresh(recompose=True)
+
+    def action_contrast(self) -> None:
+        self.theme = "textual-dark" if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
 
     # -- patron flow ---------------------------------------------------------------------------
 
@@ -150,10 +168,7 @@ class KioskApp(App[None]):
         where = ""
         if self.kiosk.demo is not None and outcome.printed.artifacts:
             where = "\n".join(outcome.printed.artifacts)
-        detail = f"{render('done.hint', Lang.JA)}\n{render('done.hint', Lang.EN)}"
-        if where:
-            detail += f"\n\n{where}"
-        self._show(ResultScreen("done.title", detail))
+        self._show(ResultScreen("done.title", where, hint_key="done.hint"))
         self._later(self.kiosk.config.result_screen_s)
 
     def _show_error(self, exc: KioskError) -> None:

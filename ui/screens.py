@@ -10,18 +10,26 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, Grid, Vertical
+from textual.containers import Center, Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, LoadingIndicator, Static
 
 from appliance.messages import Lang, render
 
+# What the language key cycles through: both (the unattended default), Japanese only, English only.
+LANGUAGE_MODES: tuple[tuple[Lang, ...], ...] = ((Lang.JA, Lang.EN), (Lang.JA,), (Lang.EN,))
 
-def _both(key: str, **params: object) -> str:
-    return f"{render(key, Lang.JA, **params)}\n[dim]{render(key, Lang.EN, **params)}[/dim]"
+
+class KioskScreen(Screen[None]):
+    """A screen that renders catalogue keys in the languages the patron chose."""
+
+    def say(self, key: str, **params: object) -> str:
+        langs: tuple[Lang, ...] = getattr(self.app, "languages", LANGUAGE_MODES[0])
+        first, *rest = (render(key, lang, **params) for lang in langs)
+        return "\n".join([first, *(f"[dim]{line}[/dim]" for line in rest)])
 
 
-class IdleScreen(Screen[None]):
+class IdleScreen(KioskScreen):
     """The attract screen. In demo mode the footer shows which key taps which citizen's card."""
 
     def __init__(self, demo_hint: str = "") -> None:
@@ -30,28 +38,38 @@ class IdleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield Static(_both("idle.title"), id="title")
-            yield Static(_both("idle.hint"), id="hint")
+            yield Static(self.say("idle.title"), id="title")
+            yield Static(self.say("idle.hint"), id="hint")
             if self._demo_hint:
                 yield Static(self._demo_hint, id="demo")
+            with Horizontal(id="options"):
+                yield Button("日本語 / English", id="language")
+                contrast = f"{render('ui.contrast', Lang.JA)} / {render('ui.contrast', Lang.EN)}"
+                yield Button(contrast, id="contrast")
         yield Footer()
 
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "language":
+            self.app.action_language()  # type: ignore[attr-defined]
+        elif event.button.id == "contrast":
+            self.app.action_contrast()  # type: ignore[attr-defined]
 
-class BusyScreen(Screen[None]):
+
+class BusyScreen(KioskScreen):
     def __init__(self, key: str) -> None:
         super().__init__()
         self._key = key
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield Static(_both(self._key), id="title")
+            yield Static(self.say(self._key), id="title")
             yield LoadingIndicator()
 
 
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok")
 
 
-class PinScreen(Screen[None]):
+class PinScreen(KioskScreen):
     """Four masked digits, by keyboard or the touch keypad. Enter/OK sends the PIN once; Escape
     gives up. A visible countdown tells the patron when the screen (and the PIN) will be wiped.
     """
@@ -65,11 +83,11 @@ class PinScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield Static(_both("pin.prompt"), id="title")
+            yield Static(self.say("pin.prompt"), id="title")
             if self._tries_left == 1:
-                yield Static(_both("pin.last"), id="warning")
+                yield Static(self.say("pin.last"), id="warning")
             elif self._tries_left < 3:
-                yield Static(_both("pin.tries", tries_left=self._tries_left), id="tries")
+                yield Static(self.say("pin.tries", tries_left=self._tries_left), id="tries")
             with Center():
                 yield Input(
                     password=True,
@@ -81,16 +99,13 @@ class PinScreen(Screen[None]):
             with Center():
                 with Grid(id="keypad"):
                     for key in KEYPAD:
-                        label = {"del": "← 消す", "ok": "OK"}.get(key, key)
+                        label = {"del": "←", "ok": "OK"}.get(key, key)
                         yield Button(label, id=f"key-{key}", classes="key")
             yield Static(self._countdown_text(), id="countdown")
         yield Footer()
 
     def _countdown_text(self) -> str:
-        return (
-            f"あと {self._remaining} 秒で最初の画面に戻ります / "
-            f"Returning to the start screen in {self._remaining} s"
-        )
+        return self.say("pin.countdown", seconds=self._remaining)
 
     def on_mount(self) -> None:
         self.query_one("#pin", Input).focus()
@@ -112,7 +127,7 @@ class PinScreen(Screen[None]):
         field.focus()
 
 
-class ResultScreen(Screen[None]):
+class ResultScreen(KioskScreen):
     """A result ("take your label") or an error: what happened and what to do, then idle."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "app.to_idle", "OK")]
@@ -122,19 +137,23 @@ class ResultScreen(Screen[None]):
         key: str,
         detail: str = "",
         *,
+        hint_key: str = "",
         error: bool = False,
         params: dict[str, object] | None = None,
     ) -> None:
         super().__init__()
         self._key = key
         self._detail = detail
+        self._hint_key = hint_key
         self._error = error
         self._params = params or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main", classes="error" if self._error else "done"):
-            yield Static(_both(self._key, **self._params), id="title")
+            yield Static(self.say(self._key, **self._params), id="title")
+            if self._hint_key:
+                yield Static(self.say(self._hint_key), id="hint")
             if self._detail:
                 yield Static(self._detail, id="detail")
-            yield Static(_both("back_to_idle"), id="back")
+            yield Static(self.say("back_to_idle"), id="back")
         yield Footer()
