@@ -35,10 +35,12 @@ class KioskConfig:
     card_timeout_s: float = 5.0  # seconds to wait for a card after a tap is announced
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
+    staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["terminal_password"] = "********"  # noqa: S105 - the mask, not a password
+        shown["staff_pin"] = "****"
         return "KioskConfig(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     __repr__ = __str__
@@ -92,6 +94,9 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
         problems.append("read_chunk_bytes: 1..256")
     if clean.get("paper_width_dots", 384) not in (384, 576):
         problems.append("paper_width_dots: 384 (58 mm) or 576 (80 mm)")
+    staff_pin = clean.get("staff_pin", "9999")
+    if not (4 <= len(staff_pin) <= 8 and staff_pin.isascii() and staff_pin.isdigit()):
+        problems.append("staff_pin: 4 to 8 digits")
     url = clean.get("platform_url", "")
     if url and not url.startswith(("http://", "https://")):
         problems.append(f"platform_url: must start with http:// or https://, got {url!r}")

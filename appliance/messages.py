@@ -49,6 +49,11 @@ CATALOGUE: dict[str, Message] = {
         "あと {seconds} 秒で最初の画面に戻ります", "Returning to the start screen in {seconds} s"
     ),
     "ui.contrast": Message("見やすい表示", "High contrast"),
+    "staff.pin": Message("係員用の暗証番号を入力してください", "Staff: enter the staff PIN"),
+    "staff.wrong": Message("係員用の暗証番号がちがいます", "Wrong staff PIN"),
+    "staff.menu": Message("係員メニュー", "Staff menu"),
+    "diag.title": Message("診断", "Diagnostics"),
+    "diag.running": Message("確認しています…", "Checking…"),
     "lookup": Message("図書館カードの番号を確認しています…", "Checking your library card…"),
     "printing": Message("ラベルを印刷しています…", "Printing your label…"),
     "done.title": Message("ラベルをお取りください", "Please take your label"),

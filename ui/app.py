@@ -21,7 +21,15 @@ from appliance.errors import ConfigError, KioskError
 from appliance.flow import PendingTap, TapOutcome
 from appliance.messages import bilingual
 from appliance.values import Pin
-from ui.screens import LANGUAGE_MODES, BusyScreen, IdleScreen, PinScreen, ResultScreen
+from ui.screens import (
+    LANGUAGE_MODES,
+    BusyScreen,
+    IdleScreen,
+    KioskScreen,
+    PinScreen,
+    ResultScreen,
+)
+from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
 if TYPE_CHECKING:
@@ -40,6 +48,7 @@ class KioskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "language", "日本語 / English"),
         Binding("f4", "contrast", "見やすい表示 / High contrast"),
+        Binding("f2", "staff", "係員 / Staff"),
     ]
 
     def __init__(self, kiosk: Kiosk) -> None:
@@ -65,7 +74,7 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(IdleScreen(self._demo_hint()))
 
-    def _show(self, screen: IdleScreen | BusyScreen | PinScreen | ResultScreen) -> None:
+    def _show(self, screen: KioskScreen) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -86,6 +95,11 @@ class KioskApp(App[None]):
 
     def action_cancel(self) -> None:
         self.action_to_idle()
+
+    def action_staff(self) -> None:
+        """Staff and technicians: only from the idle screen, never over a patron's session."""
+        if isinstance(self.screen, IdleScreen):
+            self._show(StaffPinScreen(self.kiosk.config.staff_pin))
 
     def action_language(self) -> None:
         """Both languages → Japanese only → English only → both; redraws the current screen."""
@@ -134,7 +148,7 @@ class KioskApp(App[None]):
         self._later(self.kiosk.config.idle_timeout_s)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "pin":
+        if event.input.id != "pin" or not isinstance(self.screen, PinScreen):
             return
         digits = event.value
         event.input.value = ""
