@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bench import card, sip2
+from bench import card, sip2, ui
 
 
 def main() -> None:
     card.main()
     sip2.main()
+    ui.main()
 
 
 if __name__ == "__main__":
