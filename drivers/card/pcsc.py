@@ -64,10 +64,20 @@ class _PcscTransport:
         return bytes(data) + bytes([sw1, sw2])
 
     def close(self) -> None:
-        try:
-            self._connection.disconnect()
-        except SmartcardException as exc:
-            log.debug("disconnect failed: %s", exc)
+        _release(self._connection)
+
+
+def _release(connection: Any) -> None:
+    """Disconnect and free the PC/SC context now, not in ``__del__``.
+
+    pyscard releases a connection's context when the object is collected; by then pcscd may be
+    gone (restarted, or stopped at shutdown) and the release raises inside the garbage collector,
+    where nobody can catch it. Every connection, connected or not, is released here instead.
+    """
+    try:
+        connection.release()
+    except (BaseSCardException, SmartcardException) as exc:
+        log.debug("release failed: %s", exc)
 
 
 class PcscReader:
@@ -125,20 +135,28 @@ class PcscReader:
 
     def _wait_for_card(self, deadline: float) -> Any:
         while True:
+            reader = self._reader()
             try:
-                connection = self._reader().createConnection()
+                connection = reader.createConnection()
+            except (BaseSCardException, SmartcardException) as exc:
+                raise ReaderUnavailable(str(exc), pcsc_code=_pcsc_code(exc)) from exc
+            try:
                 connection.connect()
                 return connection
             except NoCardException as exc:
+                _release(connection)
                 if time.monotonic() >= deadline:
                     raise NoCard("no card on the reader", pcsc_code=_pcsc_code(exc)) from exc
             except CardConnectionException as exc:
+                _release(connection)
                 if time.monotonic() >= deadline:
                     raise NoCard(f"card not ready: {exc}", pcsc_code=_pcsc_code(exc)) from exc
-            except ReaderUnavailable:
-                raise
             except (BaseSCardException, SmartcardException) as exc:
+                _release(connection)
                 raise ReaderUnavailable(str(exc), pcsc_code=_pcsc_code(exc)) from exc
+            except BaseException:
+                _release(connection)
+                raise
             time.sleep(_POLL_S)
 
     def status(self) -> DeviceStatus:

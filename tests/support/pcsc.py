@@ -7,6 +7,7 @@ Missing parts *fail* the tests: CI must have every part (DEVELOPERS.md), so noth
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -19,6 +20,9 @@ import pytest
 VPCD_PORT = 35963
 FIRST_READER = "Virtual PCD 00 00"
 _COMM = Path("/run/pcscd/pcscd.comm")
+# The machine has one pcscd and one vpcd port, so two test runs (two work trees, or a developer's
+# run beside CI) must take turns: the first to need the stack holds this lock until it is done.
+_LOCK = Path("/tmp/mykey-kiosk-pcsc.lock")
 
 
 def _listening(port: int) -> bool:
@@ -50,6 +54,16 @@ def pcscd() -> Iterator[None]:
         pytest.fail(
             "pcscd and vsmartcard-vpcd are required: run `make test` (installs them as root)"
         )
+    lock = _LOCK.open("a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield from _running_stack()
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+def _running_stack() -> Iterator[None]:
     proc: subprocess.Popen[bytes] | None = None
     if not _pcscd_pids():
         if _COMM.exists():
