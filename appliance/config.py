@@ -36,6 +36,16 @@ class KioskConfig:
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
     staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
+    # Token labels for the SIP2 gateway (``kioskctl sip2-gateway``): the issuer ID whose labels
+    # carry a day token instead of the card number ("" = plain card-number labels), the range of
+    # whole card numbers (check digit included) that library reserves for tokens, its hours.
+    token_issuer: str = ""
+    token_low: str = ""
+    token_high: str = ""
+    token_hours: str = "09:00-20:00"  # noqa: S105 - HH:MM-HH:MM local; a token ends at closing
+    device_secret: str = ""  # root-only secret the token store key comes from; "" = data_dir's
+    sip2_store: str = ""  # the token store shared with the gateway; "" = data_dir's
+    sip2_status: str = ""  # the gateway's counts-only status file, for doctor; "" = data_dir's
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -103,6 +113,39 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
     for key in ("card_timeout_s", "idle_timeout_s", "result_screen_s"):
         if key in clean and clean[key] <= 0:
             problems.append(f"{key}: must be more than 0 seconds")
+    problems.extend(_token_problems(clean))
     if problems:
         raise ConfigError(problems)
     return KioskConfig(**clean)
+
+
+def parse_hours(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``"09:00-20:00"`` as ((9, 0), (20, 0)); ``ValueError`` if it is not that shape."""
+    opens, sep, closes = text.partition("-")
+    if not sep:
+        raise ValueError(text)
+    times = []
+    for part in (opens, closes):
+        hh, colon, mm = part.strip().partition(":")
+        if not (colon and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError(text)
+        times.append((int(hh), int(mm)))
+    return times[0], times[1]
+
+
+def _token_problems(clean: dict[str, Any]) -> list[str]:
+    """Token settings are all or nothing; the range's own rules are checked at the first label."""
+    if not clean.get("token_issuer"):
+        return []
+    found = []
+    for key in ("token_low", "token_high"):
+        value = clean.get(key, "")
+        if not (value.isascii() and value.isdigit()):
+            found.append(f"{key}: the reserved range's whole card numbers, digits only")
+    try:
+        opens, closes = parse_hours(clean.get("token_hours", "09:00-20:00"))
+        if opens >= closes:
+            found.append("token_hours: opening must be before closing")
+    except ValueError:
+        found.append("token_hours: HH:MM-HH:MM, e.g. 09:00-20:00")
+    return found

@@ -36,7 +36,7 @@ _CODABAR_FRAME = frozenset("ABCDabcd")
 class TokenUnavailable(LabelError):
     """No token can be issued (outside service hours, no policy, range exhausted)."""
 
-    key = "error.label"
+    key = "error.token.unavailable"
 
 
 class Verdict(Enum):

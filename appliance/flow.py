@@ -13,7 +13,15 @@ import secrets
 from dataclasses import dataclass, field
 
 from appliance.errors import CardNotRegistered, PinBlocked
-from appliance.ports import CardReader, CardSession, Clock, LabelPrinter, Outbox, Platform
+from appliance.ports import (
+    CardReader,
+    CardSession,
+    Clock,
+    DayTokens,
+    LabelPrinter,
+    Outbox,
+    Platform,
+)
 from appliance.proof import challenge_digest, digest_info
 from appliance.values import (
     CardProof,
@@ -71,8 +79,10 @@ class TapFlow:
         outbox: Outbox,
         clock: Clock,
         pin_required: bool = True,
+        tokens: DayTokens | None = None,
     ) -> None:
         self._reader = reader
+        self._tokens = tokens
         self._platform = platform
         self._printer = printer
         self._outbox = outbox
@@ -102,15 +112,26 @@ class TapFlow:
             self._outbox.record("lookup_unregistered")
             raise CardNotRegistered("no library card linked for this terminal's issuers")
         match = matches[0]
-        job = LabelJob(
-            job_id=secrets.token_hex(8),
-            number=match.number,
-            issued_on=self._clock.today().isoformat(),
-        )
+        job = self._job(match)
         printed = self._printer.print_label(job)
-        self._outbox.record("label_printed", issuer_id=match.number.issuer.issuer_id)
-        log.info("label %s printed for issuer %s", job.job_id, match.number.issuer.issuer_id)
+        kind = "token" if job.valid_hours else "card"
+        self._outbox.record("label_printed", issuer_id=match.number.issuer.issuer_id, label=kind)
+        log.info("%s label %s printed for issuer %s", kind, job.job_id, job.number.issuer.issuer_id)
         return TapOutcome(match, printed)
+
+    def _job(self, match: LookupMatch) -> LabelJob:
+        """The label to print: a day token where the issuer chose token labels, else the number.
+
+        A token label carries no real card number at all: the SIP2 gateway swaps the token for
+        it at the self-checkout, today and within the printed hours only.
+        """
+        token = self._tokens.token_for(match.number) if self._tokens is not None else None
+        return LabelJob(
+            job_id=secrets.token_hex(8),
+            number=token.label_number() if token else match.number,
+            issued_on=self._clock.today().isoformat(),
+            valid_hours=token.hours_text() if token else "",
+        )
 
     def _prove(self, pending: PendingTap, pin: Pin | None) -> CardProof:
         if pending.session is None or pending.read is None or pending.challenge is None:

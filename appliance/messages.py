@@ -152,6 +152,10 @@ CATALOGUE: dict[str, Message] = {
         "自動貸出機との連携に問題があります。係員にお知らせください。",
         "The link to the self-checkout machines has a problem. Please tell a staff member.",
     ),
+    "error.token.unavailable": Message(
+        "本日限りのラベルを今は発行できません（開館時間外など）。カウンターへお越しいただくか、図書館カードをご利用ください。",
+        "A same-day label cannot be issued right now (for example outside opening hours). Please go to the counter or use your library card.",
+    ),
     "error.sip2.store": Message(
         "本日のラベル情報を読み込めません。技術担当者に連絡してください。",
         "Today's label data cannot be read. Please call the technician.",

@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from appliance.values import CardProof, Challenge, LabelJob, LookupMatch, Pin, PrintedLabel
+from appliance.daytokens import DayToken
+from appliance.values import (
+    CardNumber,
+    CardProof,
+    Challenge,
+    LabelJob,
+    LookupMatch,
+    Pin,
+    PrintedLabel,
+)
 
 
 class DeviceState(Enum):
@@ -82,6 +91,18 @@ class LabelPrinter(Protocol):
     def print_label(self, job: LabelJob) -> PrintedLabel: ...
 
     def status(self) -> DeviceStatus: ...
+
+
+class DayTokens(Protocol):
+    """Token labels (SIP2 gateway): what to print instead of the real card number.
+
+    The adapter shares its encrypted store with the gateway process, which swaps the token back
+    for the real number at the self-checkout, on the day and within the hours it was issued for.
+    """
+
+    def token_for(self, number: CardNumber) -> DayToken | None:
+        """Today's token for ``number``; ``None`` where its issuer prints plain labels."""
+        ...
 
 
 class Outbox(Protocol):

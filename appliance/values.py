@@ -138,6 +138,7 @@ class LabelJob:
     number: CardNumber
     issued_on: str  # ISO date, the only day the label is valid
     provisional: bool = False
+    valid_hours: str = ""  # a day-token label's validity, e.g. "2026-12-01 10:32–20:00"
 
 
 @dataclass(frozen=True)

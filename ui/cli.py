@@ -60,7 +60,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return 3
     try:
         worst = 0
-        for status in (kiosk.reader.status(), kiosk.printer.status(), kiosk.platform.status()):
+        for status in kiosk.statuses():
             print(f"{status.part}\t{status.state.value}\t{status.detail}")
             if status.state is DeviceState.FAULT:
                 worst = 3

@@ -121,13 +121,7 @@ class DiagnosticsScreen(KioskScreen):
     @work(thread=True, exclusive=True, group="diagnostics")
     def _run_checks(self) -> None:
         kiosk = self.app.kiosk  # type: ignore[attr-defined]
-        results: list[DeviceStatus] = []
-        for part in (kiosk.reader, kiosk.printer, kiosk.platform):
-            try:
-                results.append(part.status())
-            except Exception as exc:  # a status check must never take the screen down
-                results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
-        results.extend(host_checks())
+        results = [*kiosk.statuses(), *host_checks()]
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[DeviceStatus]) -> None:

@@ -21,7 +21,7 @@ import httpx
 from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
-from appliance.ports import CardReader
+from appliance.ports import CardReader, DeviceState, DeviceStatus
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
@@ -29,6 +29,8 @@ from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
+from drivers.sip2 import kiosk as sip2_kiosk
+from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
@@ -150,6 +152,22 @@ class Kiosk:
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
 
+    def statuses(self) -> list[DeviceStatus]:
+        """Every part's state: what ``kioskctl doctor`` prints and diagnostics shows.
+
+        Blocking (the platform is asked): call it off the UI loop. A check that fails in an
+        unexpected way becomes a ``fault`` line instead of taking the caller down.
+        """
+        results: list[DeviceStatus] = []
+        for part in (self.reader, self.printer, self.platform):
+            try:
+                results.append(part.status())
+            except Exception as exc:  # a status check must never take the screen down
+                results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
+        if self.config.token_issuer:  # token labels need the gateway running beside the kiosk
+            results.append(read_status_file(sip2_kiosk.paths(self.config)[2]))
+        return results
+
     def close(self) -> None:
         if self.demo is not None:
             self.demo.remove()
@@ -194,6 +212,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         outbox=store,
         clock=SystemClock(),
         pin_required=config.pin_required,
+        tokens=sip2_kiosk.kiosk_tokens(config),
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,

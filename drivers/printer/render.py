@@ -78,7 +78,8 @@ def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.I
         blocks.append(_text(name, layout, size=32))
     blocks.append(barcode)
     blocks.append(_text(number.masked(), layout, size=28))
-    blocks.append(_text(issued.isoformat(), layout, size=28))
+    # a day-token label says the hours it is valid (the SIP2 gateway enforces them)
+    blocks.append(_text(job.valid_hours or issued.isoformat(), layout, size=28))
     blocks.append(_text(VALID_TODAY, layout, size=24))
     return _stack(blocks, layout.width_dots)
 

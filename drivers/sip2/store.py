@@ -155,9 +155,19 @@ class TokenStore:
 
         self.update(change)
 
-    def issue(self, number: CardNumber) -> DayToken:
-        """A token for the label of ``number``, valid from now until closing time today."""
-        return self.update(lambda book: book.issue(number, self._clock()))
+    def issue(self, number: CardNumber, policy: TokenPolicy | None = None) -> DayToken:
+        """A token for the label of ``number``, valid from now until closing time today.
+
+        ``policy``, when given, is set in the same locked update: the kiosk's configuration is
+        where the policy comes from, and the gateway reads it from this file.
+        """
+
+        def change(book: TokenBook) -> DayToken:
+            if policy is not None:
+                book.set_policy(policy)
+            return book.issue(number, self._clock())
+
+        return self.update(change)
 
     def _write(self, book: TokenBook) -> None:
         book.purge(self._clock())

@@ -85,7 +85,7 @@ def test_a_linked_card_prints_one_label_dated_today() -> None:
     outcome = flow.finish(flow.begin(1), Pin("1234"))
     assert [j.issued_on for j in parts["printer"].jobs] == ["2026-11-25"]
     assert outcome.match.number.value == "1800000000"
-    assert parts["outbox"].events == [("label_printed", {"issuer_id": "000001"})]
+    assert parts["outbox"].events == [("label_printed", {"issuer_id": "000001", "label": "card"})]
 
 
 def test_the_card_signs_the_platform_challenge() -> None:

@@ -98,11 +98,12 @@ async def stack(
     clock: Clock | None = None,
     terminator: bytes = b"\r",
     ils_ssl: ssl.SSLContext | None = None,
+    ils_patrons: dict[str, Patron] | None = None,
     **config: Any,
 ) -> AsyncIterator[Stack]:
     """ILS simulator + gateway in front of it; ``config`` goes to :class:`GatewayConfig`."""
     clock = clock or Clock()
-    ils = Ils(patrons(), dict(ITEMS), terminator=terminator)
+    ils = Ils(ils_patrons or patrons(), dict(ITEMS), terminator=terminator)
     await ils.start(ils_ssl)
     config.setdefault("upstream_host", "127.0.0.1")
     config.setdefault("upstream_port", ils.port)
