@@ -29,7 +29,9 @@ from ui.wiring import Kiosk, build_kiosk
 LOW, HIGH = "9000000000", "9999999999"  # the demo library's reserved range (10 digits + check)
 
 
-def _kiosk(tmp_path: Path, platform_server, hours: str) -> Kiosk:  # type: ignore[no-untyped-def]
+def _kiosk(  # type: ignore[no-untyped-def]
+    tmp_path: Path, platform_server, hours: str = "09:00-20:00", issuer: str = "000001"
+) -> Kiosk:
     terminal = platform_server.add_terminal()
     config = load_config(
         {
@@ -37,7 +39,7 @@ def _kiosk(tmp_path: Path, platform_server, hours: str) -> Kiosk:  # type: ignor
             "platform_url": platform_server.base_url,
             "terminal_id": terminal.terminal_id,
             "terminal_password": terminal.password,
-            "token_issuer": "000001",
+            "token_issuer": issuer,
             "token_low": LOW,
             "token_high": HIGH,
             "token_hours": hours,
@@ -110,19 +112,7 @@ def test_outside_the_token_hours_no_label_is_printed_and_the_patron_is_told(
 
 
 def test_issuers_without_token_labels_keep_plain_card_number_labels(tmp_path, platform_server):
-    terminal = platform_server.add_terminal()
-    config = load_config(
-        {
-            "data_dir": str(tmp_path / "kiosk"),
-            "platform_url": platform_server.base_url,
-            "terminal_id": terminal.terminal_id,
-            "terminal_password": terminal.password,
-            "token_issuer": "999999",  # some other library chose tokens; ours did not
-            "token_low": LOW,
-            "token_high": HIGH,
-        }
-    )
-    kiosk = build_kiosk(config)
+    kiosk = _kiosk(tmp_path, platform_server, issuer="999999")  # another library chose tokens
     try:
         artifacts = _tap(kiosk, 1, "1234")
     finally:
