@@ -36,6 +36,12 @@ class KioskConfig:
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
     staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
+    # UI (issue 6): hand-over method C and per-issuer method overrides
+    handoff: str = "none"  # method C device: none | hid (USB keyboard gadget) | serial (wedge)
+    handoff_device: str = "/dev/hidg0"  # the gadget's file, or the wedge's serial port / URL
+    handoff_baud: int = 9600  # serial wedge speed, bits per second
+    handoff_enter: bool = True  # press Enter after the number (most card fields expect it)
+    handover: str = ""  # "000001=B,000002=A": method per issuer; "" = what the platform says
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -103,6 +109,28 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
     for key in ("card_timeout_s", "idle_timeout_s", "result_screen_s"):
         if key in clean and clean[key] <= 0:
             problems.append(f"{key}: must be more than 0 seconds")
+    problems.extend(_handoff_problems(clean))
     if problems:
         raise ConfigError(problems)
     return KioskConfig(**clean)
+
+
+HANDOFFS = ("none", "hid", "serial")
+
+
+def handover_overrides(spec: str) -> dict[str, str]:
+    """``"000001=B, 000002=A"`` -> ``{"000001": "B", "000002": "A"}`` (unchecked)."""
+    pairs = (item.split("=", 1) for item in spec.split(",") if item.strip())
+    return {k.strip(): (v[0] if v else "").strip().upper() for k, *v in pairs}
+
+
+def _handoff_problems(clean: dict[str, Any]) -> list[str]:
+    found = []
+    if clean.get("handoff", "none") not in HANDOFFS:
+        found.append(f"handoff: one of {HANDOFFS}, got {clean.get('handoff')!r}")
+    if clean.get("handoff_baud", 9600) <= 0:
+        found.append("handoff_baud: must be more than 0 bits per second")
+    for issuer_id, method in handover_overrides(clean.get("handover", "")).items():
+        if method not in ("A", "B", "C", "D"):
+            found.append(f"handover: issuer {issuer_id!r} needs A, B, C or D, got {method!r}")
+    return found

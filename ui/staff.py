@@ -7,8 +7,6 @@ a slow platform or a hung reader never freezes the screen.
 from __future__ import annotations
 
 import hmac
-import platform as _platform
-import shutil
 from typing import ClassVar
 
 from textual import work
@@ -18,7 +16,9 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from appliance.ports import DeviceState, DeviceStatus
-from ui.screens import KioskScreen
+from ui.host import host_checks
+from ui.screens import KioskScreen, both
+from ui.setup import SetupScreen
 
 _STATE_TEXT = {
     DeviceState.OK: "[green]OK[/green]",
@@ -63,39 +63,27 @@ class StaffMenuScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
             yield Static(self.say("staff.menu"), id="title")
+            for name in ("lookup", "setup", "diagnostics"):
+                with Center():
+                    yield Button(both(f"staff.{name}"), id=name, classes="menu")
             with Center():
-                yield Button("診断 / Diagnostics", id="diagnostics")
-            with Center():
-                yield Button("戻る / Back", id="back")
+                yield Button("戻る / Back", id="back", classes="menu")
         yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        app = self.app
         if event.button.id == "diagnostics":
-            self.app.switch_screen(DiagnosticsScreen())
+            app.switch_screen(DiagnosticsScreen())
+        elif event.button.id == "lookup":
+            app.start_staff_lookup()  # type: ignore[attr-defined]
+        elif event.button.id == "setup":
+            app.switch_screen(SetupScreen(app.kiosk.config.terminal_id))  # type: ignore[attr-defined]
         else:
-            self.app.action_to_idle()  # type: ignore[attr-defined]
-
-
-def host_checks() -> list[DeviceStatus]:
-    """What the box itself can tell: disk space and software version."""
-    total, _used, free = shutil.disk_usage("/")
-    disk_state = DeviceState.OK if free > 200 * 2**20 else DeviceState.WARNING
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ours = version("mykey-kiosk")
-    except PackageNotFoundError:
-        ours = "unknown"
-    return [
-        DeviceStatus("disk", disk_state, f"{free // 2**20} MiB free of {total // 2**20} MiB"),
-        DeviceStatus(
-            "version", DeviceState.OK, f"kiosk {ours}, Python {_platform.python_version()}"
-        ),
-    ]
+            app.action_to_idle()  # type: ignore[attr-defined]
 
 
 class DiagnosticsScreen(KioskScreen):
-    """Reader, printer, platform, disk, version: one row each, refreshed with R."""
+    """Reader, printer, platform, (hand-over), clock, disk, version: one row each; R re-checks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.to_idle", "戻る / Back"),
@@ -127,7 +115,10 @@ class DiagnosticsScreen(KioskScreen):
                 results.append(part.status())
             except Exception as exc:  # a status check must never take the screen down
                 results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
-        results.extend(host_checks())
+        handoff = getattr(kiosk, "handoff", None)
+        if handoff is not None:
+            results.append(handoff.status())
+        results.extend(host_checks(kiosk.config.data_dir))
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[DeviceStatus]) -> None:

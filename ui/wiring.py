@@ -21,17 +21,22 @@ import httpx
 from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
-from appliance.ports import CardReader
+from appliance.messages import CATALOGUE, Message
+from appliance.ports import CardReader, Handoff
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
+from drivers.handoff import open_handoff
 from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
+from ui.setup import TerminalRegistrar
+
+DEMO_ISSUER_ID = "000001"  # server.demo's library; wiring must not import the server package
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +154,10 @@ class Kiosk:
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    # UI (issue 6): method C device, terminal registration, each library's label instructions
+    handoff: Handoff | None = None
+    registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
+    instructions: dict[str, Message] = field(default_factory=dict)
 
     def close(self) -> None:
         if self.demo is not None:
@@ -196,5 +205,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         pin_required=config.pin_required,
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
-    return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                 embedded)  # fmt: skip
+    kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
+                  embedded)  # fmt: skip
+    kiosk.handoff = open_handoff(config)
+    if embedded is not None:  # the demo library's own instructions, as a library would write them
+        kiosk.instructions[DEMO_ISSUER_ID] = CATALOGUE["demo.instructions"]
+    return kiosk
