@@ -81,10 +81,14 @@ class StaffLookupScreen(TimedScreen):
         yield Footer()
 
     def _panel(self, i: int, match: LookupMatch, method: Handover) -> ComposeResult:
-        yield Static(self._number_text(i), id=f"number-{i}", classes="number")
-        if method is Handover.SCREEN:
-            yield Button(both("lookup.reveal"), id=f"reveal-{i}")
-        elif method is Handover.SCREEN_BARCODE:
+        # Every method keeps (A) as the fallback: a jammed scanner or an unplugged wedge must
+        # not leave staff without the number.
+        yield Horizontal(
+            Static(self._number_text(i), id=f"number-{i}", classes="number"),
+            Button(both("lookup.reveal"), id=f"reveal-{i}"),
+            classes="row",
+        )
+        if method is Handover.SCREEN_BARCODE:
             try:
                 yield BarcodeView(match.number, id=f"barcode-{i}")
             except KioskError as exc:
@@ -95,7 +99,7 @@ class StaffLookupScreen(TimedScreen):
                 Button(both("lookup.send_again"), id=f"send-{i}"),
                 classes="row",
             )
-        else:
+        elif method is Handover.LABEL:
             yield Horizontal(
                 Static("", id=f"printed-{i}"),
                 Button(both("lookup.print"), id=f"print-{i}"),
