@@ -74,7 +74,12 @@ class TimedScreen(KioskScreen):
         return self.say("pin.countdown", seconds=self.remaining)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
+        self._ticker = self.set_interval(1.0, self._tick)
+
+    def hold(self) -> None:
+        """Stop counting down (a snapshot must not depend on how fast the machine is)."""
+        self._ticker.pause()
+        self.touched()
 
     def _tick(self) -> None:
         self.remaining -= 1

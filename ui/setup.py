@@ -117,7 +117,9 @@ class SetupScreen(KioskScreen):
         for problem in found:
             by_field.setdefault(problem.field, []).append(self.say(problem.key))
         for name, _ in FIELDS:
-            self.query_one(f"#err-{name}", Static).update("\n".join(by_field.get(name, [])))
+            error = self.query_one(f"#err-{name}", Static)
+            error.update("\n".join(by_field.get(name, [])))
+            error.set_class(name in by_field, "-shown")
             self.query_one(f"#in-{name}", Input).set_class(name in by_field, "-invalid")
         state = self.query_one("#setup-state", Static)
         if found:

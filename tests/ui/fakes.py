@@ -33,6 +33,8 @@ from ui.wiring import DemoCards, Kiosk
 
 KAWASAKI = Issuer("000001", "川崎市立図書館", check=CheckScheme.MOD10_W21, lengths=(10,))
 YOKOHAMA = Issuer("000002", "横浜市立図書館", codabar_start="B", codabar_stop="B")
+SHIBUYA = Issuer("000003", "渋谷区立図書館")
+ZUSHI = Issuer("000004", "逗子市立図書館")
 NUMBERS = {"000001": "1800000000", "000002": "20240017", "000003": "30001234", "000004": "4567"}
 
 

@@ -14,17 +14,24 @@ import cairosvg
 from PIL import Image
 from textual.widgets import Static
 
-from appliance.values import Handover, Issuer
+from appliance.values import Handover
 from drivers.handoff.memory import MemoryHandoff
 from tests.support.barcodes import decode_both
-from tests.ui.fakes import KAWASAKI, NUMBERS, YOKOHAMA, match, scripted_kiosk, text_of, until
+from tests.ui.fakes import (
+    KAWASAKI,
+    NUMBERS,
+    SHIBUYA,
+    YOKOHAMA,
+    ZUSHI,
+    match,
+    scripted_kiosk,
+    text_of,
+    until,
+)
 from ui.app import KioskApp
 from ui.lookup import LookupWaitScreen, StaffLookupScreen
 from ui.screens import IdleScreen, PinScreen
 from ui.staff import StaffMenuScreen, StaffPinScreen
-
-SHIBUYA = Issuer("000003", "渋谷区立図書館")
-ZUSHI = Issuer("000004", "逗子市立図書館")
 
 
 def screenshot_png(svg: str) -> Image.Image:
