@@ -41,7 +41,7 @@ from ui.screens import (
     ProgressScreen,
     ResultScreen,
 )
-from ui.setup import ReenrolmentScreen
+from ui.setup import ReenrolmentScreen, SetupScreen
 from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
@@ -90,6 +90,8 @@ class KioskApp(App[None]):
         )
 
     def _home(self) -> KioskScreen:
+        if getattr(self.kiosk, "needs_setup", False):  # first boot: no identity yet
+            return SetupScreen(self.kiosk.config.terminal_id)
         return ReenrolmentScreen() if self.reenrol else IdleScreen(self._demo_hint())
 
     def on_mount(self) -> None:
@@ -296,6 +298,7 @@ class KioskApp(App[None]):
             self.action_to_idle()
             return
         timeout = self.kiosk.config.result_screen_s
+        self.bell()  # a short cue where the box has a speaker; the screen says it all anyway
         self._show(ResultScreen(exc.key, error=True, params=exc.params, timeout_s=timeout))
 
 

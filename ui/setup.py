@@ -151,6 +151,7 @@ class SetupScreen(KioskScreen):
             self.query_one("#setup-state", Static).update(self.say(key))
             if key == "setup.done":
                 self.query_one("#in-password", Input).value = ""
+                self.app.kiosk.needs_setup = False  # type: ignore[attr-defined]
 
 
 class ReenrolmentScreen(KioskScreen):

@@ -157,6 +157,7 @@ class Kiosk:
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
     registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
+    needs_setup: bool = False  # first boot: no stored identity; TODO(sync): the credential store
     instructions: dict[str, Message] = field(default_factory=dict)
 
     def close(self) -> None:

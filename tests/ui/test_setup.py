@@ -125,3 +125,28 @@ def test_the_clock_check_reads_the_kernels_timex() -> None:
     assert 1_000 <= timex.tick <= 100_000  # microseconds per kernel tick (10000 at USER_HZ 100)
     status = clock_check()
     assert status.part == "clock" and status.state.value in ("ok", "warning")
+
+
+def test_a_kiosk_without_an_identity_starts_on_the_wizard(tmp_path: Path) -> None:
+    kiosk = scripted_kiosk(tmp_path, [match(KAWASAKI)])
+    kiosk.needs_setup = True
+    kiosk.registrar = registrar = RecordingRegistrar()
+    app = KioskApp(kiosk)
+    screens: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=(110, 60)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            await pilot.press("1")  # no patron flow before the kiosk is registered
+            await pilot.pause(0.1)
+            screens.append(type(app.screen).__name__)
+            for name, value in GOOD.items():
+                app.screen.query_one(f"#in-{name}", Input).value = value
+            await pilot.click("#register")
+            await until(pilot, lambda: not kiosk.needs_setup)
+            await pilot.press("escape")
+            await until(pilot, lambda: type(app.screen).__name__ == "IdleScreen")
+
+    asyncio.run(scenario())
+    assert screens == ["SetupScreen"]
+    assert len(registrar.calls) == 1
