@@ -16,13 +16,15 @@ from textual.widgets import Static
 
 from appliance.errors import LabelError
 from appliance.values import CardNumber, Symbology
-from drivers.printer.codabar import QUIET_MODULES, pattern
 
 _BLACK, _WHITE = "#000000", "#FFFFFF"
 
 
 def barcode_text(data: str, rows: int = 6) -> Text:
     """``rows`` identical lines of half-block cells drawing the Codabar symbol ``data``."""
+    # imported here: the codabar module brings Pillow, which the first frame does not need
+    from drivers.printer.codabar import QUIET_MODULES, pattern
+
     modules = "0" * QUIET_MODULES + pattern(data) + "0" * QUIET_MODULES
     if len(modules) % 2:
         modules += "0"

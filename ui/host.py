@@ -12,7 +12,6 @@ import ctypes
 import ctypes.util
 import platform as _platform
 import shutil
-from importlib.metadata import PackageNotFoundError, version
 
 from appliance.ports import DeviceState, DeviceStatus
 
@@ -61,6 +60,8 @@ def disk_check(path: str = "/") -> DeviceStatus:
 
 
 def version_check() -> DeviceStatus:
+    from importlib.metadata import PackageNotFoundError, version  # ~70 ms: not at start-up
+
     try:
         ours = version("mykey-kiosk")
     except PackageNotFoundError:
