@@ -212,6 +212,10 @@ CATALOGUE: dict[str, Message] = {
         "The number could not be typed into the library system. Reveal it and type it in.",
     ),
     "ui.done": Message("終了", "Done"),
+    "diag.card_test": Message(
+        "カードを読み取り機に置いてください（暗証番号は使いません）",
+        "Put a card on the reader (no PIN is used)",
+    ),
     "lookup.reveal": Message("番号を表示", "Reveal"),
     "lookup.sending": Message("入力しています…", "Typing…"),
     "lookup.send_again": Message("もう一度入力", "Type again"),

@@ -1,4 +1,5 @@
-"""What the box itself can tell the diagnostics: clock synchronised, disk free, software version.
+"""What the box itself can tell the diagnostics: clock synchronised, disk free, software version;
+and the two device tests a technician starts by hand (read a card, print a test label).
 
 The clock matters twice over: TLS to the platform fails on a wrong clock, and a same-day label
 printed with yesterday's date is refused at the self-checkout. The kernel knows whether NTP (or
@@ -10,10 +11,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime as dt
 import platform as _platform
+import secrets
 import shutil
 
-from appliance.ports import DeviceState, DeviceStatus
+from appliance.errors import KioskError
+from appliance.messages import Lang, render
+from appliance.ports import CardReader, DeviceState, DeviceStatus, LabelPrinter
+from appliance.values import CardNumber, Issuer, LabelJob
 
 STA_UNSYNC = 0x0040  # <linux/timex.h>: clock not synchronised
 TIME_ERROR = 5  # adjtimex return value: clock not synchronised
@@ -72,3 +78,39 @@ def version_check() -> DeviceStatus:
 
 def host_checks(data_dir: str = "/") -> list[DeviceStatus]:
     return [clock_check(), disk_check(data_dir), version_check()]
+
+
+# -- device tests a technician starts from the diagnostics screen ------------------------------
+
+TEST_ISSUER_NAME = "テスト印刷 / TEST PRINT"
+
+
+def card_test(reader: CardReader, timeout: float = 10.0) -> DeviceStatus:
+    """Read the card on the reader without a PIN: certificate size and tries left, nothing else.
+
+    Spends no PIN try and asks the platform nothing; the certificate itself is not shown.
+    """
+    try:
+        session = reader.connect(timeout)
+        try:
+            certificate = session.read_certificate()
+            tries = session.pin_tries_left()
+        finally:
+            session.close()
+    except KioskError as exc:
+        return DeviceStatus("card test", DeviceState.FAULT, render(exc.key, Lang.EN))
+    detail = f"JPKI certificate read ({len(certificate)} bytes), {tries} PIN tries left"
+    return DeviceStatus("card test", DeviceState.OK, detail)
+
+
+def print_test_label(printer: LabelPrinter, today: dt.date) -> DeviceStatus:
+    """Print a label that names itself a test and carries an all-zero number of no library."""
+    issuer = Issuer("000000", TEST_ISSUER_NAME)
+    job = LabelJob(f"test-{secrets.token_hex(4)}", CardNumber(issuer, "0000000000"),
+                   today.isoformat(), provisional=True)  # fmt: skip
+    try:
+        printed = printer.print_label(job)
+    except KioskError as exc:
+        return DeviceStatus("test label", DeviceState.FAULT, render(exc.key, Lang.EN))
+    where = f": {', '.join(printed.artifacts)}" if printed.artifacts else ""
+    return DeviceStatus("test label", DeviceState.OK, f"printed {job.job_id}{where}")

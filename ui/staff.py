@@ -6,6 +6,7 @@ a slow platform or a hung reader never freezes the screen.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import ClassVar
 
@@ -16,7 +17,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from appliance.ports import DeviceState, DeviceStatus
-from ui.host import host_checks
+from ui.host import card_test, host_checks, print_test_label
 from ui.screens import KioskScreen, both
 from ui.setup import SetupScreen
 
@@ -88,6 +89,8 @@ class DiagnosticsScreen(KioskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.to_idle", "戻る / Back"),
         Binding("r", "refresh_checks", "再確認 / Re-check"),
+        Binding("c", "card_test", "カード読み取り試験 / Card test"),
+        Binding("p", "test_label", "試し印刷 / Test label"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -105,6 +108,29 @@ class DiagnosticsScreen(KioskScreen):
     def action_refresh_checks(self) -> None:
         self.query_one("#diag-state", Static).update(self.say("diag.running"))
         self._run_checks()
+
+    def action_card_test(self) -> None:
+        self.query_one("#diag-state", Static).update(self.say("diag.card_test"))
+        self._device_test("card")
+
+    def action_test_label(self) -> None:
+        self.query_one("#diag-state", Static).update(self.say("diag.running"))
+        self._device_test("label")
+
+    @work(thread=True, exclusive=True, group="device-test")
+    def _device_test(self, which: str) -> None:
+        kiosk = self.app.kiosk  # type: ignore[attr-defined]
+        if which == "card":
+            result = card_test(kiosk.reader, kiosk.config.card_timeout_s)
+        else:
+            result = print_test_label(kiosk.printer, dt.date.today())
+        self.app.call_from_thread(self._add, result)
+
+    def _add(self, status: DeviceStatus) -> None:
+        if self.is_attached:
+            table = self.query_one("#checks", DataTable)
+            table.add_row(status.part, _STATE_TEXT[status.state], status.detail)
+            self.query_one("#diag-state", Static).update("")
 
     @work(thread=True, exclusive=True, group="diagnostics")
     def _run_checks(self) -> None:

@@ -184,3 +184,37 @@ def test_large_text_by_key_and_by_button(tmp_path: Path) -> None:
     on, off, on_again, pin = states
     assert on[:2] == (True, True) and off[:2] == (False, False) and on_again[:2] == (True, True)
     assert pin[:2] == (True, True)  # the mode follows the patron to the next screen
+
+
+def test_diagnostics_card_test_and_test_label(tmp_path: Path) -> None:
+    """The technician's two device tests: a card read without a PIN, and a label that prints."""
+    from textual.widgets import DataTable
+
+    from ui.staff import DiagnosticsScreen
+
+    kiosk = scripted_kiosk(tmp_path, [match(KAWASAKI)])
+    app = KioskApp(kiosk)
+    rows: list[list[str]] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.switch_screen(DiagnosticsScreen())
+            await until(pilot, lambda: isinstance(app.screen, DiagnosticsScreen))
+            table = app.screen.query_one("#checks", DataTable)
+            await until(pilot, lambda: table.row_count >= 6)
+            assert kiosk.demo is not None
+            kiosk.demo.tap(1)
+            await pilot.press("c")
+            await until(pilot, lambda: table.row_count == 7)
+            await pilot.press("p")
+            await until(pilot, lambda: table.row_count == 8)
+            rows.extend([str(c) for c in table.get_row(k)] for k in list(table.rows)[-2:])
+
+    asyncio.run(scenario())
+    (card_part, card_state, card_detail), (label_part, label_state, _) = rows
+    assert (card_part, label_part) == ("card test", "test label")
+    assert "OK" in card_state and "3 PIN tries left" in card_detail
+    assert "OK" in label_state
+    png = next((tmp_path / "labels").glob("*.png"))
+    assert decode_both(Image.open(png)) == (["A0000000000A"], ["A0000000000A"])
