@@ -188,6 +188,8 @@ class KioskApp(App[None]):
                 for arg in args:
                     if isinstance(arg, PendingTap):
                         arg.wipe()
+                    elif isinstance(arg, list):
+                        arg.clear()  # a late lookup result
 
         self.call_from_thread(deliver)
 

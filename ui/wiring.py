@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,7 +35,9 @@ from drivers.printer.virtual import VirtualPrinter
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
-from ui.setup import TerminalRegistrar
+
+if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
+    from ui.setup import TerminalRegistrar
 
 DEMO_ISSUER_ID = "000001"  # server.demo's library; wiring must not import the server package
 
