@@ -46,6 +46,12 @@ class KioskConfig:
     device_secret: str = ""  # root-only secret the token store key comes from; "" = data_dir's
     sip2_store: str = ""  # the token store shared with the gateway; "" = data_dir's
     sip2_status: str = ""  # the gateway's counts-only status file, for doctor; "" = data_dir's
+    # UI (issue 6): hand-over method C and per-issuer method overrides
+    handoff: str = "none"  # method C device: none | hid (USB keyboard gadget) | serial (wedge)
+    handoff_device: str = "/dev/hidg0"  # the gadget's file, or the wedge's serial port / URL
+    handoff_baud: int = 9600  # serial wedge speed, bits per second
+    handoff_enter: bool = True  # press Enter after the number (most card fields expect it)
+    handover: str = ""  # "000001=B,000002=A": method per issuer; "" = what the platform says
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -114,6 +120,7 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
         if key in clean and clean[key] <= 0:
             problems.append(f"{key}: must be more than 0 seconds")
     problems.extend(_token_problems(clean))
+    problems.extend(_handoff_problems(clean))
     if problems:
         raise ConfigError(problems)
     return KioskConfig(**clean)
@@ -148,4 +155,25 @@ def _token_problems(clean: dict[str, Any]) -> list[str]:
             found.append("token_hours: opening must be before closing")
     except ValueError:
         found.append("token_hours: HH:MM-HH:MM, e.g. 09:00-20:00")
+    return found
+
+
+HANDOFFS = ("none", "hid", "serial")
+
+
+def handover_overrides(spec: str) -> dict[str, str]:
+    """``"000001=B, 000002=A"`` -> ``{"000001": "B", "000002": "A"}`` (unchecked)."""
+    pairs = (item.split("=", 1) for item in spec.split(",") if item.strip())
+    return {k.strip(): (v[0] if v else "").strip().upper() for k, *v in pairs}
+
+
+def _handoff_problems(clean: dict[str, Any]) -> list[str]:
+    found = []
+    if clean.get("handoff", "none") not in HANDOFFS:
+        found.append(f"handoff: one of {HANDOFFS}, got {clean.get('handoff')!r}")
+    if clean.get("handoff_baud", 9600) <= 0:
+        found.append("handoff_baud: must be more than 0 bits per second")
+    for issuer_id, method in handover_overrides(clean.get("handover", "")).items():
+        if method not in ("A", "B", "C", "D"):
+            found.append(f"handover: issuer {issuer_id!r} needs A, B, C or D, got {method!r}")
     return found

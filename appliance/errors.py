@@ -25,12 +25,13 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── PaperOut
     │   ├── CoverOpen
     │   └── PrinterOffline
-    └── SyncError                        anything between kiosk and platform
-        ├── PlatformUnreachable          network / server down (transient)
-        ├── TerminalRejected             credentials or fingerprint refused
-        ├── CardNotRegistered            card valid, but no library card linked here
-        ├── CardRejected                 certificate / signature refused by the platform
-        └── MalformedReply               the platform answered something we cannot parse
+    ├── SyncError                        anything between kiosk and platform
+    │   ├── PlatformUnreachable          network / server down (transient)
+    │   ├── TerminalRejected             credentials or fingerprint refused
+    │   ├── CardNotRegistered            card valid, but no library card linked here
+    │   ├── CardRejected                 certificate / signature refused by the platform
+    │   └── MalformedReply               the platform answered something we cannot parse
+    └── HandoffError                     method C: the keyboard gadget / serial wedge failed
 """
 
 from __future__ import annotations
@@ -169,3 +170,12 @@ class CardRejected(SyncError):
 
 class MalformedReply(SyncError):
     key = "error.platform.down"
+
+
+# --- UI (issue 6): hand-over method C -------------------------------------------------------
+
+
+class HandoffError(KioskError):
+    """The number could not be typed into the library system (gadget absent, wedge unplugged)."""
+
+    key = "error.handoff"

@@ -103,6 +103,15 @@ class TapFlow:
         return PendingTap(session, CardRead(certificate, tries), challenge, self._pin_required)
 
     def finish(self, pending: PendingTap, pin: Pin | None) -> TapOutcome:
+        """Look up and print the first match: the one-library case (``kioskctl tap``)."""
+        return self.print_match(self.lookup(pending, pin)[0])
+
+    def lookup(self, pending: PendingTap, pin: Pin | None) -> list[LookupMatch]:
+        """Prove the card (PIN once) and fetch every linked card at the issuers served here.
+
+        Separate from printing so that the UI can let a patron linked to several libraries
+        choose one, and so that staff can hand a number over without a label (methods A-C).
+        """
         try:
             proof = self._prove(pending, pin)
         finally:
@@ -111,7 +120,10 @@ class TapFlow:
         if not matches:
             self._outbox.record("lookup_unregistered")
             raise CardNotRegistered("no library card linked for this terminal's issuers")
-        match = matches[0]
+        return matches
+
+    def print_match(self, match: LookupMatch) -> TapOutcome:
+        """Print the same-day label (method D) for one looked-up card."""
         job = self._job(match)
         printed = self._printer.print_label(job)
         kind = "token" if job.valid_hours else "card"

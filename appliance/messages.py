@@ -163,6 +163,130 @@ CATALOGUE: dict[str, Message] = {
     "back_to_idle": Message(
         "まもなく最初の画面に戻ります", "Returning to the start screen shortly"
     ),
+    # --- UI (issue 6): patron progress, library choice, staff lookup, setup, re-enrolment ---
+    "ui.large_text": Message("大きな文字", "Large text"),
+    "ui.cancel": Message("やめる", "Cancel"),
+    "progress.step": Message("手順 {step} / {total}", "Step {step} of {total}"),
+    "progress.reading": Message("カードの読み取り", "Reading the card"),
+    "progress.lookup": Message("図書館カードの確認", "Checking the library card"),
+    "progress.printing": Message("ラベルの印刷", "Printing the label"),
+    "choice.title": Message(
+        "どの図書館のラベルを印刷しますか", "Which library shall we print a label for?"
+    ),
+    "choice.hint": Message(
+        "図書館のボタンを押すか、その番号のキーを押してください",
+        "Press the library's button, or its number key",
+    ),
+    "done.library": Message("{library} のラベルです", "This label is for {library}"),
+    "staff.lookup": Message("カードの番号を照会", "Look up a library card"),
+    "staff.setup": Message("初期設定", "Setup"),
+    "staff.diagnostics": Message("診断", "Diagnostics"),
+    "lookup.wait": Message(
+        "利用者の方にマイナンバーカードをかざしていただいてください",
+        "Ask the patron to tap their My Number Card",
+    ),
+    "lookup.title": Message("照会の結果", "Lookup result"),
+    "lookup.method.A": Message(
+        "番号を表示して図書館システムに入力", "Show the number and type it in"
+    ),
+    "lookup.method.B": Message(
+        "画面のバーコードを図書館システムの読み取り機で読んでください",
+        "Scan the barcode on this screen with the library system's reader",
+    ),
+    "lookup.method.C": Message(
+        "図書館システムのカード番号欄へ自動入力します",
+        "Typed into the library system's card-number field automatically",
+    ),
+    "lookup.method.D": Message("ラベルを印刷します", "A label is printed"),
+    "lookup.masked": Message(
+        "番号は隠してあります。「表示」で表示します", "The number is hidden: press Reveal"
+    ),
+    "lookup.sent": Message("図書館システムへ入力しました", "Typed into the library system"),
+    "lookup.printed": Message("ラベルを印刷しました", "The label was printed"),
+    "lookup.card_invalid": Message(
+        "この図書館カードは有効ではありません（期限切れなど）。カウンターで確認してください。",
+        "This library card is not valid (expired or withdrawn). Please check it at the counter.",
+    ),
+    "lookup.address_changed": Message(
+        "住所が変わっています。図書館の登録を確認してください。",
+        "The address has changed. Please check the library's record.",
+    ),
+    "error.handoff": Message(
+        "図書館システムへ自動入力できませんでした。番号を表示して入力してください。",
+        "The number could not be typed into the library system. Reveal it and type it in.",
+    ),
+    "ui.done": Message("終了", "Done"),
+    "diag.card_test": Message(
+        "カードを読み取り機に置いてください（暗証番号は使いません）",
+        "Put a card on the reader (no PIN is used)",
+    ),
+    "lookup.reveal": Message("番号を表示", "Reveal"),
+    "lookup.sending": Message("入力しています…", "Typing…"),
+    "lookup.send_again": Message("もう一度入力", "Type again"),
+    "lookup.print": Message("ラベルを印刷", "Print a label"),
+    "demo.instructions": Message(
+        "デモ図書館：1階の自動貸出機で、本と一緒にこのラベルのバーコードを読ませてください。",
+        "Demo library: at the self-checkout on the ground floor, scan this label with your books.",
+    ),
+    "setup.title": Message("初期設定（技術担当者）", "First-time setup (technician)"),
+    "setup.credentials": Message(
+        "端末IDとパスワード（市区町村から届いた一覧のもの）",
+        "Terminal ID and password (from the municipality's list)",
+    ),
+    "setup.contact": Message("設置場所と連絡先", "Installation place and contact details"),
+    "setup.fix": Message(
+        "{count} か所に問題があります。赤い表示を直してください",
+        "{count} problem(s): please fix the fields marked in red",
+    ),
+    "setup.sending": Message("登録しています…", "Registering…"),
+    "setup.done": Message(
+        "登録しました。連絡先は市区町村が確認します。",
+        "Registered. The municipality will confirm the contact details.",
+    ),
+    "setup.unavailable": Message(
+        "この端末からは登録を送れません。技術担当者に連絡してください。",
+        "Registration cannot be sent from this kiosk. Please call the technician.",
+    ),
+    "field.terminal_id": Message("端末ID（8桁）", "Terminal ID (8 digits)"),
+    "field.password": Message("パスワード", "Password"),
+    "field.place": Message("設置場所", "Installation place"),
+    "field.name": Message("端末名", "Terminal name"),
+    "field.issuer_id": Message("ID発行者", "ID issuer"),
+    "field.person": Message("担当者", "Person in charge"),
+    "field.postal_code": Message("郵便番号（7桁）", "Postal code (7 digits)"),
+    "field.address": Message("住所", "Address"),
+    "field.phone": Message("電話番号", "Phone"),
+    "field.email": Message("メールアドレス", "E-mail"),
+    "field.email_again": Message(
+        "メールアドレス（確認のため、もう一度入力）", "E-mail again (type it, do not paste)"
+    ),
+    "form.required": Message("入力してください", "Required"),
+    "form.terminal_id": Message("端末IDは数字8桁です", "The terminal ID is 8 digits"),
+    "form.postal_code": Message(
+        "郵便番号は数字7桁です（例 213-0001）", "A postal code is 7 digits (e.g. 213-0001)"
+    ),
+    "form.phone": Message(
+        "電話番号は0から始まる10桁か11桁です", "A phone number is 10 or 11 digits starting with 0"
+    ),
+    "form.email": Message("メールアドレスの形ではありません", "Not an e-mail address"),
+    "form.email_again": Message(
+        "1回目のメールアドレスと一致しません", "Does not match the first e-mail address"
+    ),
+    "reenrol.title": Message(
+        "この端末は登録し直す必要があります", "This kiosk must be registered again"
+    ),
+    "reenrol.what": Message(
+        "プラットフォームがこの端末を受け付けません（本体の交換やパスワードの変更のため）。",
+        "The platform no longer accepts this kiosk (its board was replaced or its password changed).",
+    ),
+    "reenrol.patron": Message(
+        "利用者の方へ：今日はカウンターで図書館カードをご利用ください。",
+        "Patrons: today, please use your library card at the counter.",
+    ),
+    "reenrol.technician": Message(
+        "技術担当者へ：市区町村から届いた端末IDとパスワードで初期設定をやり直してください（F2 → 初期設定）。",
+        "Technician: run the setup again with the terminal ID and password from the municipality (F2 → Setup).",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ CardReader     drivers.card.pcsc.PcscReader (pyscard)       drivers.card.virtual
 Platform       sync.client.PlatformClient (httpx)           tests use the real server
 LabelPrinter   drivers.printer.escpos_printer.EscposPrinter  drivers.printer.virtual
 Outbox         sync.store.LocalStore                        appliance.fakes.MemoryOutbox
+Handoff        drivers.handoff.hid / .serial_wedge          drivers.handoff.memory
 =============  ===========================================  ==================================
 """
 
@@ -113,3 +114,14 @@ class Outbox(Protocol):
 
 class Clock(Protocol):
     def today(self) -> dt.date: ...
+
+
+class Handoff(Protocol):
+    """Method C: types a card number into the library system's card-number field.
+
+    Raises only ``HandoffError``. What it types is the bare number, as a person would type it.
+    """
+
+    def send(self, text: str) -> None: ...
+
+    def status(self) -> DeviceStatus: ...

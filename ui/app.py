@@ -1,34 +1,47 @@
-"""The Textual kiosk app: the patron's tap → PIN → label flow on screen.
+"""The Textual kiosk app: the patron's tap → PIN → (library choice) → label flow on screen, and the
+staff lookup that hands a number over by the issuer's method (A-D).
 
 Card, platform and printer work runs in thread workers (STYLE.md 9) and reports back with
 ``call_from_thread``; the UI loop never blocks on a device. The app receives its parts as a
 constructor argument (the wiring, or fakes in tests).
+
+What a patron leaves behind (the open card session and challenge, the PIN field, the looked-up
+numbers, the printed outcome) lives in exactly four places: ``_pending``, the current screen,
+``_matches`` and ``last_outcome``. :meth:`KioskApp.action_to_idle` empties all four; it runs on
+every countdown's end, on card removal, on Cancel and after every result. Each patron action gets
+a session number, so a worker that finishes after its patron has gone is ignored, not shown to
+the next one.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import Input
 
-from appliance.errors import ConfigError, KioskError
+from appliance.errors import ConfigError, KioskError, TerminalRejected
 from appliance.flow import PendingTap, TapOutcome
-from appliance.messages import bilingual
-from appliance.values import Pin
+from appliance.messages import CATALOGUE, bilingual
+from appliance.values import LookupMatch, Pin
+from ui.lookup import LookupWaitScreen, StaffLookupScreen, method_for
 from ui.screens import (
     LANGUAGE_MODES,
-    BusyScreen,
+    PATRON_STEPS,
+    STAFF_STEPS,
+    ChoiceScreen,
     IdleScreen,
     KioskScreen,
     PinScreen,
+    ProgressScreen,
     ResultScreen,
 )
+from ui.setup import ReenrolmentScreen, SetupScreen
 from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
@@ -48,16 +61,21 @@ class KioskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "language", "日本語 / English"),
         Binding("f4", "contrast", "見やすい表示 / High contrast"),
+        Binding("f5", "large_text", "大きな文字 / Large text"),
         Binding("f2", "staff", "係員 / Staff"),
     ]
 
-    def __init__(self, kiosk: Kiosk) -> None:
+    def __init__(self, kiosk: Kiosk, *, reenrol: bool = False) -> None:
         super().__init__()
         self.kiosk = kiosk
         self.languages = LANGUAGE_MODES[0]
+        self.large_text = False
+        self.reenrol = reenrol  # the platform refused this kiosk: stay on the re-enrolment screen
         self.register_theme(HIGH_CONTRAST)
         self._pending: PendingTap | None = None
-        self._timer: Timer | None = None
+        self._matches: list[LookupMatch] | None = None
+        self._staff = False  # the current card tap is a staff lookup (no label unless asked)
+        self._session = 0
         self.last_outcome: TapOutcome | None = None
 
     # -- screens -------------------------------------------------------------------------------
@@ -71,34 +89,48 @@ class KioskApp(App[None]):
             f"ラベルの保存先 / Labels are written to: {self.kiosk.labels_dir}"
         )
 
+    def _home(self) -> KioskScreen:
+        if getattr(self.kiosk, "needs_setup", False):  # first boot: no identity yet
+            return SetupScreen(self.kiosk.config.terminal_id)
+        return ReenrolmentScreen() if self.reenrol else IdleScreen(self._demo_hint())
+
     def on_mount(self) -> None:
-        self.push_screen(IdleScreen(self._demo_hint()))
+        self.push_screen(self._home())
 
     def _show(self, screen: KioskScreen) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
         self.switch_screen(screen)
-
-    def _later(self, seconds: float) -> None:
-        self._timer = self.set_timer(seconds, self.action_to_idle)
 
     def action_to_idle(self) -> None:
         """Back to the attract screen, wiping whatever the patron left behind."""
+        self._session += 1
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.wipe()
+        if self._matches is not None:
+            self._matches.clear()
+        self._matches = None
         self.last_outcome = None
+        self._staff = False
+        if isinstance(self.screen, KioskScreen):
+            self.screen.wipe()
         if self.kiosk.demo is not None:
             self.kiosk.demo.remove()
-        self._show(IdleScreen(self._demo_hint()))
+        self._show(self._home())
 
     def action_cancel(self) -> None:
         self.action_to_idle()
 
+    def card_removed(self) -> None:
+        """The card left the reader (the presence monitor calls this on the UI loop).
+
+        Whatever the patron was doing is over: wipe now rather than at the countdown's end.
+        """
+        if not isinstance(self.screen, IdleScreen | ReenrolmentScreen):
+            self.action_to_idle()
+
     def action_staff(self) -> None:
         """Staff and technicians: only from the idle screen, never over a patron's session."""
-        if isinstance(self.screen, IdleScreen):
+        if isinstance(self.screen, IdleScreen | ReenrolmentScreen):
             self._show(StaffPinScreen(self.kiosk.config.staff_pin))
 
     def action_language(self) -> None:
@@ -110,42 +142,83 @@ class KioskApp(App[None]):
     def action_contrast(self) -> None:
         self.theme = "textual-dark" if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
 
-    # -- patron flow ---------------------------------------------------------------------------
+    def action_large_text(self) -> None:
+        """Bigger touch targets, more space, no dimmed lines, bold text (see kiosk.tcss)."""
+        self.large_text = not self.large_text
+        self.screen.set_class(self.large_text, "-large")
+        self.screen.refresh(recompose=True)
+
+    # -- starting a tap --------------------------------------------------------------------------
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
-        if key in DEMO_KEYS and isinstance(self.screen, IdleScreen) and self.kiosk.demo:
+        waiting = isinstance(self.screen, IdleScreen | LookupWaitScreen)
+        if key in DEMO_KEYS and waiting and self.kiosk.demo:
             self.tap_demo(int(key))
 
     def tap_demo(self, citizen: int) -> None:
         if self.kiosk.demo is None:
             return
         self.kiosk.demo.tap(citizen)
-        self._show(BusyScreen("reading"))
-        self._begin()
+        self.card_inserted()
+
+    def card_inserted(self) -> None:
+        """A card arrived (demo key, or the presence monitor): read it, unless busy."""
+        if not isinstance(self.screen, IdleScreen | LookupWaitScreen):
+            return
+        self._staff = isinstance(self.screen, LookupWaitScreen)
+        self._show(ProgressScreen(1, self._steps()))
+        self._begin(self._session)
+
+    def start_staff_lookup(self) -> None:
+        self._staff = True
+        self._show(LookupWaitScreen(self._demo_hint(), self.kiosk.config.idle_timeout_s))
+
+    def _steps(self) -> tuple[str, ...]:
+        return STAFF_STEPS if self._staff else PATRON_STEPS
+
+    def _reply(self, session: int, callback: Callable[..., None], *args: Any) -> None:
+        """From a worker: run ``callback`` on the UI loop, unless its patron has gone."""
+
+        def deliver() -> None:
+            if session == self._session:
+                callback(*args)
+            else:
+                log.info("dropping a late result of a finished session")
+                for arg in args:
+                    if isinstance(arg, PendingTap):
+                        arg.wipe()
+                    elif isinstance(arg, list):
+                        arg.clear()  # a late lookup result
+
+        self.call_from_thread(deliver)
+
+    def _fail(self, session: int, what: str, exc: BaseException) -> None:
+        if isinstance(exc, KioskError):
+            log.info("%s failed: %s", what, exc)
+            self._reply(session, self._show_error, exc)
+        else:
+            log.exception("unexpected failure: %s", what)
+            self._reply(session, self._show_error, KioskError())
+
+    # -- the flow, one worker per step ------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="card")
-    def _begin(self) -> None:
+    def _begin(self, session: int) -> None:
         try:
             pending = self.kiosk.flow.begin(self.kiosk.config.card_timeout_s)
-        except KioskError as exc:
-            log.info("card read failed: %s", exc)
-            self.call_from_thread(self._show_error, exc)
+        except Exception as exc:
+            self._fail(session, "card read", exc)
             return
-        except Exception:
-            log.exception("unexpected failure while reading the card")
-            self.call_from_thread(self._show_error, KioskError())
-            return
-        self.call_from_thread(self._ask_pin, pending)
+        self._reply(session, self._ask_pin, pending)
 
     def _ask_pin(self, pending: PendingTap) -> None:
-        self._pending = pending
         if not pending.pin_required:
-            self._show(BusyScreen("lookup"))
-            self._finish(None)
+            self._show(ProgressScreen(2, self._steps()))
+            self._lookup(self._session, pending, None)
             return
+        self._pending = pending
         self._show(PinScreen(pending.tries_left, self.kiosk.config.idle_timeout_s))
-        self._later(self.kiosk.config.idle_timeout_s)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "pin" or not isinstance(self.screen, PinScreen):
@@ -157,54 +230,111 @@ class KioskApp(App[None]):
         except ValueError:
             self.bell()
             return
-        self._show(BusyScreen("lookup"))
-        self._finish(pin)
-
-    @work(thread=True, exclusive=True, group="card")
-    def _finish(self, pin: Pin | None) -> None:
         pending, self._pending = self._pending, None
         if pending is None:
             return
+        self._show(ProgressScreen(2, self._steps()))
+        self._lookup(self._session, pending, pin)
+
+    @work(thread=True, exclusive=True, group="card")
+    def _lookup(self, session: int, pending: PendingTap, pin: Pin | None) -> None:
         try:
-            outcome = self.kiosk.flow.finish(pending, pin)
-        except KioskError as exc:
-            log.info("tap failed: %s", exc)
-            self.call_from_thread(self._show_error, exc)
+            matches = self.kiosk.flow.lookup(pending, pin)
+        except Exception as exc:
+            self._fail(session, "lookup", exc)
             return
-        except Exception:
-            log.exception("unexpected failure during lookup/print")
-            self.call_from_thread(self._show_error, KioskError())
+        self._reply(session, self._got_matches, matches)
+
+    def _got_matches(self, matches: list[LookupMatch]) -> None:
+        self._matches = list(matches)
+        if self._staff:
+            spec = getattr(self.kiosk.config, "handover", "")
+            methods = [method_for(match, spec) for match in matches]
+            timeout = self.kiosk.config.idle_timeout_s
+            self._show(StaffLookupScreen(self._matches, methods, timeout))
+        elif len(matches) > 1:
+            names = [match.number.issuer.name for match in matches]
+            self._show(ChoiceScreen(names, self.kiosk.config.idle_timeout_s))
+        else:
+            self.choose_library(0)
+
+    def choose_library(self, index: int) -> None:
+        """The patron picked a library (or there was one): print its label, forget the others."""
+        if self._staff or not self._matches or not 0 <= index < len(self._matches):
             return
-        self.call_from_thread(self._show_done, outcome)
+        match = self._matches[index]
+        self._matches.clear()
+        self._matches = None
+        self._show(ProgressScreen(3))
+        self._print_label(self._session, match)
+
+    @work(thread=True, exclusive=True, group="printer")
+    def _print_label(self, session: int, match: LookupMatch) -> None:
+        try:
+            outcome = self.kiosk.flow.print_match(match)
+        except Exception as exc:
+            self._fail(session, "print", exc)
+            return
+        self._reply(session, self._show_done, outcome)
 
     def _show_done(self, outcome: TapOutcome) -> None:
         self.last_outcome = outcome
         where = ""
         if self.kiosk.demo is not None and outcome.printed.artifacts:
             where = "\n".join(outcome.printed.artifacts)
-        self._show(ResultScreen("done.title", where, hint_key="done.hint"))
-        self._later(self.kiosk.config.result_screen_s)
+        issuer = outcome.match.number.issuer
+        instructions = getattr(self.kiosk, "instructions", {}).get(issuer.issuer_id)
+        self._show(
+            ResultScreen(
+                "done.title",
+                where,
+                hint=instructions or CATALOGUE["done.hint"],
+                library=issuer.name,
+                timeout_s=self.kiosk.config.result_screen_s,
+            )
+        )
 
     def _show_error(self, exc: KioskError) -> None:
-        self._show(ResultScreen(exc.key, error=True, params=exc.params))
-        self._later(self.kiosk.config.result_screen_s)
+        if isinstance(exc, TerminalRejected):
+            self.reenrol = True
+            self.action_to_idle()
+            return
+        timeout = self.kiosk.config.result_screen_s
+        self.bell()  # a short cue where the box has a speaker; the screen says it all anyway
+        self._show(ResultScreen(exc.key, error=True, params=exc.params, timeout_s=timeout))
+
+
+class ReenrolmentApp(App[None]):
+    """What the box shows when it cannot even be put together because the platform refuses it."""
+
+    CSS_PATH = "kiosk.tcss"
+    ENABLE_COMMAND_PALETTE = False
+
+    def on_mount(self) -> None:
+        self.push_screen(ReenrolmentScreen())
 
 
 def main() -> int:
-    from ui.settings import read_settings
+    from ui.settings import read_library_texts, read_settings
     from ui.wiring import build_kiosk
 
     try:
-        kiosk = build_kiosk(read_settings())
+        config = read_settings()
+        kiosk = build_kiosk(config)
     except ConfigError as exc:
         print(bilingual(exc.key), file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
+    except TerminalRejected as exc:
+        log.warning("terminal refused at start-up: %s", exc)
+        ReenrolmentApp().run()
+        return 4
     except KioskError as exc:
         print(bilingual(exc.key), file=sys.stderr)
         print(f"({exc})", file=sys.stderr)
         return 3
+    kiosk.instructions.update(read_library_texts())
     try:
         KioskApp(kiosk).run()
     finally:

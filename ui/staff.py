@@ -6,9 +6,8 @@ a slow platform or a hung reader never freezes the screen.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
-import platform as _platform
-import shutil
 from typing import ClassVar
 
 from textual import work
@@ -18,7 +17,9 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from appliance.ports import DeviceState, DeviceStatus
-from ui.screens import KioskScreen
+from ui.host import card_test, host_checks, print_test_label
+from ui.screens import KioskScreen, both
+from ui.setup import SetupScreen
 
 _STATE_TEXT = {
     DeviceState.OK: "[green]OK[/green]",
@@ -63,43 +64,33 @@ class StaffMenuScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
             yield Static(self.say("staff.menu"), id="title")
+            for name in ("lookup", "setup", "diagnostics"):
+                with Center():
+                    yield Button(both(f"staff.{name}"), id=name, classes="menu")
             with Center():
-                yield Button("診断 / Diagnostics", id="diagnostics")
-            with Center():
-                yield Button("戻る / Back", id="back")
+                yield Button("戻る / Back", id="back", classes="menu")
         yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        app = self.app
         if event.button.id == "diagnostics":
-            self.app.switch_screen(DiagnosticsScreen())
+            app.switch_screen(DiagnosticsScreen())
+        elif event.button.id == "lookup":
+            app.start_staff_lookup()  # type: ignore[attr-defined]
+        elif event.button.id == "setup":
+            app.switch_screen(SetupScreen(app.kiosk.config.terminal_id))  # type: ignore[attr-defined]
         else:
-            self.app.action_to_idle()  # type: ignore[attr-defined]
-
-
-def host_checks() -> list[DeviceStatus]:
-    """What the box itself can tell: disk space and software version."""
-    total, _used, free = shutil.disk_usage("/")
-    disk_state = DeviceState.OK if free > 200 * 2**20 else DeviceState.WARNING
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ours = version("mykey-kiosk")
-    except PackageNotFoundError:
-        ours = "unknown"
-    return [
-        DeviceStatus("disk", disk_state, f"{free // 2**20} MiB free of {total // 2**20} MiB"),
-        DeviceStatus(
-            "version", DeviceState.OK, f"kiosk {ours}, Python {_platform.python_version()}"
-        ),
-    ]
+            app.action_to_idle()  # type: ignore[attr-defined]
 
 
 class DiagnosticsScreen(KioskScreen):
-    """Reader, printer, platform, disk, version: one row each, refreshed with R."""
+    """Reader, printer, platform, (hand-over), clock, disk, version: one row each; R re-checks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.to_idle", "戻る / Back"),
         Binding("r", "refresh_checks", "再確認 / Re-check"),
+        Binding("c", "card_test", "カード読み取り試験 / Card test"),
+        Binding("p", "test_label", "試し印刷 / Test label"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -118,10 +109,33 @@ class DiagnosticsScreen(KioskScreen):
         self.query_one("#diag-state", Static).update(self.say("diag.running"))
         self._run_checks()
 
+    def action_card_test(self) -> None:
+        self.query_one("#diag-state", Static).update(self.say("diag.card_test"))
+        self._device_test("card")
+
+    def action_test_label(self) -> None:
+        self.query_one("#diag-state", Static).update(self.say("diag.running"))
+        self._device_test("label")
+
+    @work(thread=True, exclusive=True, group="device-test")
+    def _device_test(self, which: str) -> None:
+        kiosk = self.app.kiosk  # type: ignore[attr-defined]
+        if which == "card":
+            result = card_test(kiosk.reader, kiosk.config.card_timeout_s)
+        else:
+            result = print_test_label(kiosk.printer, dt.date.today())
+        self.app.call_from_thread(self._add, result)
+
+    def _add(self, status: DeviceStatus) -> None:
+        if self.is_attached:
+            table = self.query_one("#checks", DataTable)
+            table.add_row(status.part, _STATE_TEXT[status.state], status.detail)
+            self.query_one("#diag-state", Static).update("")
+
     @work(thread=True, exclusive=True, group="diagnostics")
     def _run_checks(self) -> None:
         kiosk = self.app.kiosk  # type: ignore[attr-defined]
-        results = [*kiosk.statuses(), *host_checks()]
+        results = [*kiosk.statuses(), *host_checks(kiosk.config.data_dir)]
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[DeviceStatus]) -> None:

@@ -15,18 +15,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
-from appliance.ports import CardReader, DeviceState, DeviceStatus
+from appliance.messages import CATALOGUE, Message
+from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
+from drivers.handoff import open_handoff
 from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
 from drivers.sip2 import kiosk as sip2_kiosk
@@ -34,6 +37,11 @@ from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
+
+if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
+    from ui.setup import TerminalRegistrar
+
+DEMO_ISSUER_ID = "000001"  # server.demo's library; wiring must not import the server package
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +159,11 @@ class Kiosk:
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    # UI (issue 6): method C device, terminal registration, each library's label instructions
+    handoff: Handoff | None = None
+    registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
+    needs_setup: bool = False  # first boot: no stored identity; TODO(sync): the credential store
+    instructions: dict[str, Message] = field(default_factory=dict)
 
     def statuses(self) -> list[DeviceStatus]:
         """Every part's state: what ``kioskctl doctor`` prints and diagnostics shows.
@@ -164,6 +177,8 @@ class Kiosk:
                 results.append(part.status())
             except Exception as exc:  # a status check must never take the screen down
                 results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
+        if self.handoff is not None:  # method C: the HID gadget or serial wedge
+            results.append(self.handoff.status())
         if self.config.token_issuer:  # token labels need the gateway running beside the kiosk
             results.append(read_status_file(sip2_kiosk.paths(self.config)[2]))
         return results
@@ -215,5 +230,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         tokens=sip2_kiosk.kiosk_tokens(config),
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
-    return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                 embedded)  # fmt: skip
+    kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
+                  embedded)  # fmt: skip
+    kiosk.handoff = open_handoff(config)
+    if embedded is not None:  # the demo library's own instructions, as a library would write them
+        kiosk.instructions[DEMO_ISSUER_ID] = CATALOGUE["demo.instructions"]
+    return kiosk

@@ -1,0 +1,172 @@
+"""Technician screens: the first-boot setup wizard and the "re-enrolment needed" screen.
+
+The wizard collects the form II credentials (terminal ID + password) and the contact form, checks
+them with the pure rules of :mod:`appliance.contact` (the platform checks the same rules), shows
+*every* problem under its field at once, and only then sends the registration through a
+:class:`TerminalRegistrar`, in a worker. The registrar is whatever the wiring gives the kiosk
+(``Kiosk.registrar``); until the platform client has its registration call, there is none and the
+wizard says so rather than pretending.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Paste
+from textual.widgets import Button, Footer, Input, Static
+
+from appliance.contact import ContactDetails, Problem, contact_problems, credential_problems
+from appliance.errors import KioskError
+from ui.screens import KioskScreen, both
+
+# (field, secret?) in the order of the ministry's registration screen
+FIELDS: tuple[tuple[str, bool], ...] = (
+    ("terminal_id", False),
+    ("password", True),
+    ("place", False),
+    ("name", False),
+    ("issuer_id", False),
+    ("person", False),
+    ("postal_code", False),
+    ("address", False),
+    ("phone", False),
+    ("email", False),
+    ("email_again", False),
+)
+
+
+class TerminalRegistrar(Protocol):
+    """Registers this terminal with the platform (form II credentials + contact details).
+
+    To be served by the platform client (``sync.client.PlatformClient``) once it has the call;
+    raises ``KioskError`` subclasses only (e.g. ``TerminalRejected`` for refused credentials).
+    """
+
+    def register_terminal(
+        self, terminal_id: str, password: str, contact: ContactDetails
+    ) -> None: ...
+
+
+class NoPasteInput(Input):
+    """The second e-mail must be typed: a pasted copy would repeat a typo, not catch it."""
+
+    def _on_paste(self, event: Paste) -> None:
+        event.prevent_default()
+        event.stop()
+        self.app.bell()
+
+
+def all_problems(values: dict[str, str]) -> list[Problem]:
+    """Credentials and contact form together: everything wrong, in one pass."""
+    details = ContactDetails(**{k: v for k, v in values.items() if k in _CONTACT_FIELDS})
+    return credential_problems(values.get("terminal_id", ""), values.get("password", "")) + (
+        contact_problems(details)
+    )
+
+
+_CONTACT_FIELDS = frozenset(name for name, _ in FIELDS) - {"terminal_id", "password"}
+
+
+class SetupScreen(KioskScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.to_idle", "戻る / Back")]
+
+    def __init__(self, terminal_id: str = "") -> None:
+        super().__init__()
+        self._terminal_id = terminal_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="main"):
+            yield Static(self.say("setup.title"), id="title")
+            for name, secret in FIELDS:
+                if name == "terminal_id":
+                    yield Static(self.say("setup.credentials"), classes="section")
+                elif name == "place":
+                    yield Static(self.say("setup.contact"), classes="section")
+                with Horizontal(classes="field"):
+                    yield Static(self.say(f"field.{name}"), classes="label")
+                    kind = NoPasteInput if name == "email_again" else Input
+                    yield kind(
+                        value=self._terminal_id if name == "terminal_id" else "",
+                        password=secret,
+                        id=f"in-{name}",
+                    )
+                yield Static("", id=f"err-{name}", classes="field-error")
+            yield Static("", id="setup-state")
+            yield Button(both("staff.setup"), id="register", variant="primary")
+        yield Footer()
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#in-{name}", Input).value for name, _ in FIELDS}
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "register":
+            self.submit()
+
+    def submit(self) -> list[Problem]:
+        """Check every field; show each problem under its field, or send the registration."""
+        found = all_problems(self.values())
+        by_field: dict[str, list[str]] = {}
+        for problem in found:
+            by_field.setdefault(problem.field, []).append(self.say(problem.key))
+        for name, _ in FIELDS:
+            error = self.query_one(f"#err-{name}", Static)
+            error.update("\n".join(by_field.get(name, [])))
+            error.set_class(name in by_field, "-shown")
+            self.query_one(f"#in-{name}", Input).set_class(name in by_field, "-invalid")
+        state = self.query_one("#setup-state", Static)
+        if found:
+            state.update(self.say("setup.fix", count=len(by_field)))
+            return found
+        registrar = getattr(self.app.kiosk, "registrar", None)  # type: ignore[attr-defined]
+        if registrar is None:
+            state.update(self.say("setup.unavailable"))
+            return found
+        state.update(self.say("setup.sending"))
+        values = self.values()
+        details = ContactDetails(**{k: values[k] for k in _CONTACT_FIELDS}).normalised()
+        self._register(registrar, values["terminal_id"].strip(), values["password"], details)
+        return found
+
+    @work(thread=True, exclusive=True, group="platform")
+    def _register(
+        self, registrar: TerminalRegistrar, tid: str, password: str, details: ContactDetails
+    ) -> None:
+        key = "setup.done"
+        try:
+            registrar.register_terminal(tid, password, details)
+        except KioskError as exc:
+            key = exc.key
+        self.app.call_from_thread(self._registered, key)
+
+    def _registered(self, key: str) -> None:
+        if self.is_attached:
+            self.query_one("#setup-state", Static).update(self.say(key))
+            if key == "setup.done":
+                self.query_one("#in-password", Input).value = ""
+                self.app.kiosk.needs_setup = False  # type: ignore[attr-defined]
+
+
+class ReenrolmentScreen(KioskScreen):
+    """The platform refuses this kiosk's identity (board replaced, password changed).
+
+    Shown instead of a patron error: nothing a patron does can fix it, and it stays until a
+    technician registers again (F2 -> Setup).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "app.staff", "係員 / Staff")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="main", classes="error"):
+            yield Static(self.say("reenrol.title"), id="title")
+            yield Static(self.say("reenrol.what"), classes="para")
+            yield Static(self.say("reenrol.patron"), classes="para")
+            yield Static(self.say("reenrol.technician"), classes="para")
+        yield Footer()
