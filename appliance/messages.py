@@ -159,6 +159,21 @@ CATALOGUE: dict[str, Message] = {
     "back_to_idle": Message(
         "まもなく最初の画面に戻ります", "Returning to the start screen shortly"
     ),
+    # sync: terminal enrolment and the connection to the platform (the status line)
+    "error.terminal.reenrol": Message(
+        "この端末の登録情報はこの機器では使えません（別の機器からの複製か、部品の交換）。技術担当者に端末の再登録を依頼してください。",
+        "This terminal's stored registration does not work on this device (copied from another kiosk, or hardware replaced). Please ask the technician to enrol the terminal again.",
+    ),
+    "connectivity.online": Message("サーバーに接続しています", "Connected to the service"),
+    "connectivity.connecting": Message("サーバーに接続中…", "Connecting to the service…"),
+    "connectivity.offline": Message(
+        "サーバーに接続できません。記録は保存され、接続が戻ったときに送信されます。",
+        "The service cannot be reached. Records are kept and sent when the connection returns.",
+    ),
+    "connectivity.rejected": Message(
+        "サーバーがこの端末を受け付けません。係員にお知らせください。",
+        "The service does not accept this terminal. Please tell a staff member.",
+    ),
 }
 
 
