@@ -36,6 +36,9 @@ class KioskConfig:
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
     staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
+    # path of the owner-only random device secret (created on first start); "" = in data_dir.
+    # The image sets /etc/mykey-kiosk/device-secret, shared with the SIP2 gateway.
+    device_secret: str = ""
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -30,7 +30,9 @@ from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
 from sync.client import PlatformClient
+from sync.credentials import open_terminal
 from sync.fingerprint import board_fingerprint
+from sync.flusher import OutboxFlusher
 from sync.store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -149,10 +151,13 @@ class Kiosk:
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    link: OutboxFlusher | None = None  # the PlatformLink port: connectivity for the status line
 
     def close(self) -> None:
         if self.demo is not None:
             self.demo.remove()
+        if self.link is not None:
+            self.link.stop()
         self.platform.close()
         self.store.close()
         if self._embedded is not None:
@@ -174,6 +179,18 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = setup_logging(data_dir)
+    store = LocalStore(data_dir / "kiosk.sqlite")
+    try:  # before anything starts: a copied database stops here, ReEnrolmentNeeded
+        identity = open_terminal(
+            store,
+            Path(config.device_secret) if config.device_secret else data_dir / "device-secret",
+            board_fingerprint(),
+            terminal_id=config.terminal_id,
+            password=config.terminal_password,
+        )
+    except BaseException:
+        store.close()
+        raise
     embedded: EmbeddedPlatform | None = None
     base_url = config.platform_url
     if not base_url:
@@ -182,19 +199,19 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     labels_dir = data_dir / "labels"
     printer = VirtualPrinter(labels_dir, LabelLayout(width_dots=config.paper_width_dots))
     platform = PlatformClient(
-        base_url, config.terminal_id, config.terminal_password, board_fingerprint()
+        base_url, identity.terminal_id, identity.password, identity.fingerprint
     )
-    store = LocalStore(data_dir / "kiosk.sqlite")
+    link = OutboxFlusher(store, platform).start()
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
     flow = TapFlow(
         reader=reader,
         platform=platform,
         printer=printer,
-        outbox=store,
+        outbox=link,
         clock=SystemClock(),
         pin_required=config.pin_required,
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                 embedded)  # fmt: skip
+                 embedded, link)  # fmt: skip

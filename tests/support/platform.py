@@ -99,11 +99,14 @@ def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClie
 
 @contextmanager
 def running_platform(
-    workdir: Path, *, demo: bool = True, timeout: float = 30.0
+    workdir: Path, *, demo: bool = True, timeout: float = 30.0, port: int | None = None
 ) -> Iterator[PlatformServer]:
-    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill)."""
+    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill).
+
+    The same ``workdir`` and ``port`` again restart the same platform (same database, same URL).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     server = PlatformServer(
         f"http://127.0.0.1:{port}", workdir / "platform.sqlite", workdir / "platform.log"
     )

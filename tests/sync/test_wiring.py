@@ -1,0 +1,64 @@
+"""The sync layer as the kiosk's composition root builds it: enrolled credentials, a running
+flusher whose connectivity the UI can read, and a copied database that refuses to start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from appliance.config import load_config
+from appliance.errors import ReEnrolmentNeeded
+from appliance.messages import CATALOGUE
+from appliance.ports import Connectivity, PlatformLink
+from tests.support.platform import REPO, PlatformServer
+from ui.wiring import build_kiosk
+
+
+def _config(data_dir: Path, server: PlatformServer) -> dict[str, object]:
+    return {"data_dir": str(data_dir), "platform_url": server.base_url}
+
+
+def test_the_kiosk_enrols_signs_in_and_shows_itself_online(
+    tmp_path: Path, platform_server: PlatformServer
+) -> None:
+    kiosk = build_kiosk(load_config(_config(tmp_path / "kiosk", platform_server)))
+    try:
+        link: PlatformLink | None = kiosk.link
+        assert link is not None
+        deadline = time.monotonic() + 10
+        while link.link_status().state is not Connectivity.ONLINE:
+            assert time.monotonic() < deadline, link.link_status()
+            time.sleep(0.05)
+        assert (tmp_path / "kiosk" / "device-secret").stat().st_mode & 0o077 == 0
+        assert kiosk.store.terminal_row() is not None
+    finally:
+        kiosk.close()
+
+
+def test_a_copied_database_stops_the_kiosk_with_the_re_enrolment_message(
+    tmp_path: Path, platform_server: PlatformServer
+) -> None:
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    build_kiosk(load_config(_config(original, platform_server))).close()
+    copy.mkdir()
+    for path in original.glob("kiosk.sqlite*"):
+        shutil.copy2(path, copy / path.name)
+    with pytest.raises(ReEnrolmentNeeded):
+        build_kiosk(load_config(_config(copy, platform_server)))
+
+    env = {
+        **os.environ,
+        "KIOSK_DATA_DIR": str(copy),
+        "KIOSK_PLATFORM_URL": platform_server.base_url,
+    }
+    run = subprocess.run([sys.executable, "-m", "ui"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert run.returncode == 3
+    message = CATALOGUE["error.terminal.reenrol"]
+    assert message.ja in run.stderr and message.en in run.stderr
