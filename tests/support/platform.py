@@ -133,15 +133,16 @@ def running_platform(
 
 def _wait_healthy(server: PlatformServer, proc: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"platform exited with {proc.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.base_url}/v1/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    with httpx.Client(timeout=1.0) as http:  # one client: each new one builds a TLS context
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"platform exited with {proc.returncode}:\n{server.log_text()}")
+            try:
+                if http.get(f"{server.base_url}/v1/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise RuntimeError(f"platform not healthy after {timeout}s:\n{server.log_text()}")
 
 
