@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ from sync import _wire
 log = logging.getLogger(__name__)
 
 _TRANSIENT_STATUS = frozenset({502, 503, 504})
+_BEARER = re.compile(r"[A-Za-z0-9._~+/-]{1,512}=*")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CUT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
         httpx.RemoteProtocolError)  # fmt: skip
@@ -223,15 +225,18 @@ class PlatformClient:
         """One request, retried per :class:`RetryPolicy` on transient failures only."""
         repeatable = path != "/v1/lookups"  # a lookup's nonce is single-use
         policy = self._retry
-        for attempt in stamina.retry_context(
-            on=_Transient,
-            attempts=policy.attempts,
-            timeout=policy.timeout_s,
-            wait_initial=policy.wait_initial_s,
-            wait_max=policy.wait_max_s,
-        ):
-            with attempt:
-                response = self._send_once(method, path, json, headers, repeatable)
+        try:
+            for attempt in stamina.retry_context(
+                on=_Transient,
+                attempts=policy.attempts,
+                timeout=policy.timeout_s,
+                wait_initial=policy.wait_initial_s,
+                wait_max=policy.wait_max_s,
+            ):
+                with attempt:
+                    response = self._send_once(method, path, json, headers, repeatable)
+        except _Transient as exc:  # the retries are spent: the caller's plain error
+            raise PlatformUnreachable(exc.detail) from exc.__cause__
         return response
 
     def _send_once(
@@ -284,6 +289,8 @@ class PlatformClient:
             )
         body = self._expect(response, 200)
         token = _wire.field(body, "token", str)
+        if not _BEARER.fullmatch(token):  # it goes into a header: ASCII b64token only
+            raise MalformedReply("field 'token': not a bearer token (RFC 6750)")
         log.info("terminal %s signed in", self.terminal_id)
         return token
 
