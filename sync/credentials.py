@@ -19,7 +19,8 @@ someone edited the stored ID/fingerprint   the seal no longer matches its associ
 
 Each of these is :class:`appliance.errors.ReEnrolmentNeeded` (message key
 ``error.terminal.reenrol``, shown by the UI and ``kioskctl``): never a silent re-enrolment, never
-a password sent from the wrong board.
+a password sent from the wrong board. The way out is the technician's ``kioskctl enrol --replace``
+(ui/enrol.py) with the form II password.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def unlock(store: LocalStore, secret: Path, fingerprint: str) -> TerminalIdentit
         raise ReEnrolmentNeeded("stored terminal identity is damaged")
     if recorded != fingerprint:
         raise ReEnrolmentNeeded(
-            f"terminal {terminal_id} was enrolled on another board (fingerprint changed)"
+            f"terminal {terminal_id} was enrolled on another board (fingerprint changed): "
+            "kioskctl enrol --replace"
         )
     if not isinstance(blob, bytes) or not blob.startswith(MAGIC):
         raise ReEnrolmentNeeded(f"terminal {terminal_id}: stored credentials are damaged")
@@ -91,7 +93,7 @@ def unlock(store: LocalStore, secret: Path, fingerprint: str) -> TerminalIdentit
     except (InvalidTag, ValueError) as exc:
         raise ReEnrolmentNeeded(
             f"terminal {terminal_id}: credentials do not open with this device secret "
-            "(database copied from another kiosk?)"
+            "(database copied from another kiosk?): kioskctl enrol --replace"
         ) from exc
     return TerminalIdentity(terminal_id, password, fingerprint)
 

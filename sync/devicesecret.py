@@ -88,3 +88,9 @@ def derive_key(path: Path, purpose: bytes) -> bytes:
     except OSError as exc:
         raise ConfigError([f"device secret {path}: cannot be read ({exc.strerror})"]) from exc
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+def secret_path(configured: str, data_dir: Path) -> Path:
+    """Where the secret lives: the configured path (``device_secret``, ``$KIOSK_DEVICE_SECRET``),
+    or ``device-secret`` in the data folder when none is configured."""
+    return Path(configured) if configured else data_dir / "device-secret"

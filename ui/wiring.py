@@ -31,6 +31,7 @@ from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
 from sync.client import PlatformClient
 from sync.credentials import open_terminal
+from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
 from sync.flusher import OutboxFlusher
 from sync.store import LocalStore
@@ -183,7 +184,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     try:  # before anything starts: a copied database stops here, ReEnrolmentNeeded
         identity = open_terminal(
             store,
-            Path(config.device_secret) if config.device_secret else data_dir / "device-secret",
+            secret_path(config.device_secret, data_dir),
             board_fingerprint(),
             terminal_id=config.terminal_id,
             password=config.terminal_password,

@@ -15,7 +15,7 @@ import pytest
 from appliance.config import load_config
 from appliance.errors import ReEnrolmentNeeded
 from appliance.messages import CATALOGUE
-from appliance.ports import Connectivity, PlatformLink
+from appliance.ports import Connectivity, DeviceState, PlatformLink
 from tests.support.platform import REPO, PlatformServer
 from ui.wiring import build_kiosk
 
@@ -62,3 +62,26 @@ def test_a_copied_database_stops_the_kiosk_with_the_re_enrolment_message(
     assert run.returncode == 3
     message = CATALOGUE["error.terminal.reenrol"]
     assert message.ja in run.stderr and message.en in run.stderr
+
+
+def test_kioskctl_enrol_replace_is_the_way_out(
+    tmp_path: Path, platform_server: PlatformServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from ui.cli import main
+
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    build_kiosk(load_config(_config(original, platform_server))).close()
+    copy.mkdir()
+    for path in original.glob("kiosk.sqlite*"):
+        shutil.copy2(path, copy / path.name)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(copy))
+    monkeypatch.setenv("KIOSK_PLATFORM_URL", platform_server.base_url)
+    assert main(["enrol"]) == 3  # the technician must say --replace: it discards credentials
+    assert CATALOGUE["error.terminal.reenrol"].en in capsys.readouterr().err
+    assert main(["enrol", "--replace"]) == 0
+    kiosk = build_kiosk(load_config(_config(copy, platform_server)))  # no longer refused
+    try:
+        assert kiosk.platform.status().state is DeviceState.OK  # signs in with what was sealed
+    finally:
+        kiosk.close()
