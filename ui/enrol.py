@@ -65,5 +65,9 @@ def cmd_enrol(args: argparse.Namespace) -> int:
                 return 3
         enrol(store, TerminalIdentity(config.terminal_id, password, fingerprint), secret)
     print(f"terminal {config.terminal_id} enrolled on this board")
+    if config.terminal_password and config.terminal_password != password:
+        # open_terminal() takes a configured password as the technician's newer word
+        print('set terminal_password = "" in the configuration, or the configured one replaces '
+              "this at the next start")  # fmt: skip
     print("(a new board must also be registered again on the platform)")
     return 0

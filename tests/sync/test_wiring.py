@@ -85,3 +85,24 @@ def test_kioskctl_enrol_replace_is_the_way_out(
         assert kiosk.platform.status().state is DeviceState.OK  # signs in with what was sealed
     finally:
         kiosk.close()
+
+
+def test_kioskctl_enrol_reads_the_password_from_stdin_and_seals_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from sync.credentials import unlock
+    from sync.fingerprint import board_fingerprint
+    from sync.store import LocalStore
+    from ui.cli import main
+
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KIOSK_TERMINAL_PASSWORD", "")  # nothing in the configuration file
+    monkeypatch.setattr("sys.stdin", io.StringIO("form-II-password\n"))
+    assert main(["enrol", "--password-stdin"]) == 0
+    with LocalStore(tmp_path / "kiosk.sqlite") as store:
+        identity = unlock(store, tmp_path / "device-secret", board_fingerprint())
+    assert identity is not None and identity.password == "form-II-password"
+    for path in tmp_path.glob("kiosk.sqlite*"):  # the file and its WAL
+        assert b"form-II-password" not in path.read_bytes(), path
