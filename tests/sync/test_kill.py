@@ -12,7 +12,7 @@ Children are forked by a zygote process that has the kiosk's modules imported al
 kill is a real process that started in milliseconds. A child needs ~0.1 s to open its store and
 ~0.3 s to sign in (the platform's scrypt) before it delivers, so children live up to 1.2 s, and
 ``LANES`` kiosks (each its own terminal and outbox file, one process at a time) run side by side
-to keep the whole test near half a minute.
+to keep the whole test near half a minute (~50 s on a machine with load 10).
 """
 
 from __future__ import annotations
@@ -123,6 +123,32 @@ class Lane(threading.Thread):
             self.error = exc
 
 
+class Check(threading.Thread):
+    """One lane's final flush and comparison: the platform holds its events exactly once."""
+
+    def __init__(self, args: list[str], platform_db: Path) -> None:
+        super().__init__(name=f"check-{args[2]}", daemon=True)
+        self.args, self.platform_db = args, platform_db
+        self.before = self.recorded = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            db, _url, terminal_id, *_ = self.args
+            self.before = len(_platform_events(self.platform_db, terminal_id))
+            with LocalStore(db) as store:
+                with outbox_child.client(*self.args[1:]) as client:
+                    store.flush(client)
+                assert store.pending_count() == 0
+                recorded = _recorded(store)
+            counts = Counter(str(e["u"]) for e in _platform_events(self.platform_db, terminal_id))
+            assert [u for u, n in counts.items() if n > 1] == [], "delivered twice"
+            assert set(counts) == set(recorded), "lost or invented"
+            self.recorded = len(recorded)
+        except BaseException as exc:  # reported by the test, not lost in a thread
+            self.error = exc
+
+
 def _platform_events(db: Path, terminal_id: str) -> list[dict[str, object]]:
     conn = sqlite3.connect(db)
     try:
@@ -162,19 +188,14 @@ def test_kill_minus_nine_at_random_points_loses_and_doubles_nothing(tmp_path: Pa
         restarter.done.set()
         assert [lane.error for lane in lanes] == [None] * LANES
         assert restarter.up.wait(60), restarter.error  # the last start, kept for the check
-        by_children = total = 0
-        for lane in lanes:
-            db, _url, terminal_id, *_ = lane.args
-            before = len(_platform_events(platform.db_path, terminal_id))
-            with LocalStore(db) as store:
-                with outbox_child.client(*lane.args[1:]) as client:
-                    store.flush(client)
-                assert store.pending_count() == 0
-                recorded = _recorded(store)
-            counts = Counter(str(e["u"]) for e in _platform_events(platform.db_path, terminal_id))
-            assert [u for u, n in counts.items() if n > 1] == [], "delivered twice"
-            assert set(counts) == set(recorded), "lost or invented"
-            by_children, total = by_children + before, total + len(recorded)
+        checks = [Check(lane.args, platform.db_path) for lane in lanes]
+        for check in checks:  # side by side: each flush is bound by fsyncs, not CPU
+            check.start()
+        for check in checks:
+            check.join(120)
+        assert [check.error for check in checks] == [None] * LANES
+        by_children = sum(check.before for check in checks)
+        total = sum(check.recorded for check in checks)
     finally:
         restarter.done.set()
         restarter.finished.set()
