@@ -43,7 +43,9 @@ class KioskConfig:
     token_low: str = ""
     token_high: str = ""
     token_hours: str = "09:00-20:00"  # noqa: S105 - HH:MM-HH:MM local; a token ends at closing
-    device_secret: str = ""  # root-only secret the token store key comes from; "" = data_dir's
+    # path of the owner-only random device secret (created on first start); "" = in data_dir.
+    # The image sets /etc/mykey-kiosk/device-secret, shared with the SIP2 gateway.
+    device_secret: str = ""
     sip2_store: str = ""  # the token store shared with the gateway; "" = data_dir's
     sip2_status: str = ""  # the gateway's counts-only status file, for doctor; "" = data_dir's
     # UI (issue 6): hand-over method C and per-issuer method overrides

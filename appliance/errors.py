@@ -30,7 +30,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── TerminalRejected             credentials or fingerprint refused
     │   ├── CardNotRegistered            card valid, but no library card linked here
     │   ├── CardRejected                 certificate / signature refused by the platform
-    │   └── MalformedReply               the platform answered something we cannot parse
+    │   ├── MalformedReply               the platform answered something we cannot parse
+    │   └── ReEnrolmentNeeded            stored credentials do not unlock on this board
     └── HandoffError                     method C: the keyboard gadget / serial wedge failed
 """
 
@@ -170,6 +171,14 @@ class CardRejected(SyncError):
 
 class MalformedReply(SyncError):
     key = "error.platform.down"
+
+
+class ReEnrolmentNeeded(SyncError):
+    """The local store's terminal credentials do not unlock here: another device secret or board
+    fingerprint (the database was copied, or the board replaced). Only a technician's explicit
+    enrolment fixes it; the kiosk never re-enrols silently."""
+
+    key = "error.terminal.reenrol"
 
 
 # --- UI (issue 6): hand-over method C -------------------------------------------------------

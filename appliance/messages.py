@@ -287,6 +287,21 @@ CATALOGUE: dict[str, Message] = {
         "技術担当者へ：市区町村から届いた端末IDとパスワードで初期設定をやり直してください（F2 → 初期設定）。",
         "Technician: run the setup again with the terminal ID and password from the municipality (F2 → Setup).",
     ),
+    # sync: terminal enrolment and the connection to the platform (the status line)
+    "error.terminal.reenrol": Message(
+        "この端末の登録情報はこの機器では使えません（別の機器からの複製か、部品の交換）。技術担当者に端末の再登録を依頼してください。",
+        "This terminal's stored registration does not work on this device (copied from another kiosk, or hardware replaced). Please ask the technician to enrol the terminal again.",
+    ),
+    "connectivity.online": Message("サーバーに接続しています", "Connected to the service"),
+    "connectivity.connecting": Message("サーバーに接続中…", "Connecting to the service…"),
+    "connectivity.offline": Message(
+        "サーバーに接続できません。記録は保存され、接続が戻ったときに送信されます。",
+        "The service cannot be reached. Records are kept and sent when the connection returns.",
+    ),
+    "connectivity.rejected": Message(
+        "サーバーがこの端末を受け付けません。係員にお知らせください。",
+        "The service does not accept this terminal. Please tell a staff member.",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ Platform       sync.client.PlatformClient (httpx)           tests use the real s
 LabelPrinter   drivers.printer.escpos_printer.EscposPrinter  drivers.printer.virtual
 Outbox         sync.store.LocalStore                        appliance.fakes.MemoryOutbox
 Handoff        drivers.handoff.hid / .serial_wedge          drivers.handoff.memory
+PlatformLink   sync.flusher.OutboxFlusher                   sync.flusher.FixedLink
 =============  ===========================================  ==================================
 """
 
@@ -110,6 +111,32 @@ class Outbox(Protocol):
     """Non-personal events for the platform (counts, faults). Never a card number or PIN."""
 
     def record(self, kind: str, **fields: str | int) -> None: ...
+
+
+class Connectivity(Enum):
+    """How the kiosk stands with the platform, as the status line shows it."""
+
+    CONNECTING = "connecting"  # no answer yet since start-up
+    ONLINE = "online"  # the last contact worked
+    OFFLINE = "offline"  # unreachable: events wait in the outbox, lookups fail fast
+    REJECTED = "rejected"  # the platform refuses this terminal: staff / technician needed
+
+    @property
+    def key(self) -> str:
+        """The message key of the status line (``appliance.messages``)."""
+        return f"connectivity.{self.value}"
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    state: Connectivity
+    pending: int  # outbox events not yet accepted by the platform
+
+
+class PlatformLink(Protocol):
+    """The background link to the platform (outbox delivery); the UI polls it, cheaply."""
+
+    def link_status(self) -> LinkStatus: ...
 
 
 class Clock(Protocol):

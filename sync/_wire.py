@@ -22,7 +22,7 @@ T = TypeVar("T")
 def json_object(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting: a bomb
         raise MalformedReply(f"HTTP {response.status_code}: body is not JSON") from exc
     if not isinstance(body, dict):
         raise MalformedReply(f"HTTP {response.status_code}: body is not a JSON object")
@@ -33,7 +33,7 @@ def error_code(response: httpx.Response) -> str:
     """The ``error`` of an error answer, or "" when the body has none."""
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     code = body.get("error") if isinstance(body, dict) else None
     return code if isinstance(code, str) else ""

@@ -1,8 +1,24 @@
 """The platform client: ``appliance.ports.Platform`` over HTTP (httpx).
 
 It signs in lazily on the first call that needs a session, and signs in again **once** when the
-platform answers 401 ``session.invalid`` (expired token, platform restarted). There are no other
-retries yet: a retry policy belongs with the caller, explicit and bounded (STYLE.md 10).
+platform answers 401 ``session.invalid`` (expired token, platform restarted).
+
+Retries (STYLE.md 10) are bounded (:class:`RetryPolicy`: a few attempts, capped waits, a total
+time limit, through ``stamina``) and only on *named* transient failures, never on a 4xx:
+
+=========================================  ============================================
+failure                                    retried for
+=========================================  ============================================
+connection refused / connect timeout        every call (the request never left the kiosk)
+HTTP 502 / 503 / 504                        every call except a lookup
+read timeout, connection cut mid-answer     every call except a lookup
+=========================================  ============================================
+
+A lookup spends a single-use nonce: once the request may have reached the platform, repeating it
+can only earn ``challenge.invalid``, and the patron is standing there; it is retried only when
+it surely never left. Every other call is harmless to repeat (a new nonce, a new token, the
+issuer list, an event with its idempotency key). Tests switch retries off with
+``stamina.set_testing`` (tests/conftest.py), or keep them with zero waits where they test them.
 
 How answers become errors (all :class:`appliance.errors.SyncError` subclasses)::
 
@@ -27,12 +43,15 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
 
 import httpx
+import stamina
 
 from appliance.errors import (
     CardRejected,
@@ -48,6 +67,26 @@ from sync import _wire
 log = logging.getLogger(__name__)
 
 _TRANSIENT_STATUS = frozenset({502, 503, 504})
+_BEARER = re.compile(r"[A-Za-z0-9._~+/-]{1,512}=*")
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_CUT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
+        httpx.RemoteProtocolError)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries before it is ``PlatformUnreachable``. The defaults keep a waiting
+    patron's worst case near 8 s; ``attempts=1`` switches retries off."""
+
+    attempts: int = 3
+    wait_initial_s: float = 0.3  # first wait; doubles each time, with jitter
+    wait_max_s: float = 2.0  # no single wait is longer
+    timeout_s: float = 8.0  # all attempts and waits of one call together
+
+
+class _Transient(PlatformUnreachable):
+    """A failure worth one more attempt; what is left of it after the last is the caller's
+    PlatformUnreachable. Only this type is retried: stamina has no catch-all default."""
 
 
 class ChallengeRefused(SyncError):
@@ -76,8 +115,10 @@ class PlatformClient:
         fingerprint: str,
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),  # frozen: one default shared on purpose
     ) -> None:
         self.terminal_id = terminal_id
+        self._retry = retry
         self._password = password
         self._fingerprint = fingerprint
         self._token: str | None = None
@@ -181,15 +222,46 @@ class PlatformClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        """One request, retried per :class:`RetryPolicy` on transient failures only."""
+        repeatable = path != "/v1/lookups"  # a lookup's nonce is single-use
+        policy = self._retry
+        try:
+            for attempt in stamina.retry_context(
+                on=_Transient,
+                attempts=policy.attempts,
+                timeout=policy.timeout_s,
+                wait_initial=policy.wait_initial_s,
+                wait_max=policy.wait_max_s,
+            ):
+                with attempt:
+                    response = self._send_once(method, path, json, headers, repeatable)
+        except _Transient as exc:  # the retries are spent: the caller's plain error
+            raise PlatformUnreachable(exc.detail) from exc.__cause__
+        return response
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        repeatable: bool,
+    ) -> httpx.Response:
+        where = f"{method} {path}"
         try:
             response = self._http.request(method, path, json=json, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise PlatformUnreachable(f"{method} {path}: timed out") from exc
+        except _NOT_SENT as exc:
+            raise _Transient(f"{where}: {type(exc).__name__}: {exc}") from exc
+        except _CUT as exc:
+            error = _Transient if repeatable else PlatformUnreachable
+            raise error(f"{where}: {type(exc).__name__}: {exc}") from exc
         except httpx.TransportError as exc:
-            raise PlatformUnreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            raise PlatformUnreachable(f"{where}: {type(exc).__name__}: {exc}") from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise MalformedReply(f"{method} {path}: {type(exc).__name__}") from exc
-        log.debug("%s %s -> %d", method, path, response.status_code)
+            raise MalformedReply(f"{where}: {type(exc).__name__}") from exc
+        log.debug("%s -> %d", where, response.status_code)
+        if repeatable and response.status_code in _TRANSIENT_STATUS:
+            raise _Transient(f"{where}: HTTP {response.status_code}")
         return response
 
     def _session(self) -> str:
@@ -217,6 +289,8 @@ class PlatformClient:
             )
         body = self._expect(response, 200)
         token = _wire.field(body, "token", str)
+        if not _BEARER.fullmatch(token):  # it goes into a header: ASCII b64token only
+            raise MalformedReply("field 'token': not a bearer token (RFC 6750)")
         log.info("terminal %s signed in", self.terminal_id)
         return token
 

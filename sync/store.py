@@ -1,17 +1,19 @@
 """The kiosk's local state: one SQLite file (sqlite-utils), ``synchronous=FULL``, WAL.
 
-For now it holds the **outbox** (``appliance.ports.Outbox``): non-personal events (counts,
-faults, issuer IDs) waiting to reach the platform. Each event gets its idempotency key when it is
-*recorded*, not when it is sent, so a delivery that timed out after the platform stored it can be
-repeated safely: the platform answers the repeat from its idempotency table.
+It holds the **enrolled terminal** (ID, fingerprint, and the password sealed with a key from the
+device secret: :mod:`sync.credentials`) and the **outbox** (``appliance.ports.Outbox``):
+non-personal events (counts, faults, issuer IDs) waiting to reach the platform. Each event gets
+its idempotency key when it is *recorded*, not when it is sent, so a delivery that timed out after
+the platform stored it can be repeated safely: the platform answers the repeat from its
+idempotency table.
 
 What callers may put in an event: counts, kinds, issuer and terminal IDs, fault codes. Never a
 card number, certificate, PIN or anything about a patron (ARCHITECTURE.md privacy rules); the
 store cannot tell a card number from a count, so this rule is the caller's. The names and sizes
 the platform accepts are checked here, so a bad event fails where it is made, not at every flush.
 
-Later tables (terminal credentials, pending label jobs, bookmobile requests, daily counters) join
-this file; none links a card to a library card number in advance.
+Later tables (pending label jobs, bookmobile requests, daily counters) join this file; none
+links a card to a library card number in advance.
 """
 
 from __future__ import annotations
@@ -80,6 +82,14 @@ class LocalStore:
                 if_not_exists=True,
             )  # fmt: skip
             self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key)")
+            # One row (id = 1): the enrolled terminal; the password only sealed (sync.credentials).
+            self._db.table("terminal").create(
+                {"id": int, "terminal_id": str, "fingerprint": str, "sealed": bytes,
+                 "enrolled_at": str},
+                pk="id",
+                not_null={"terminal_id", "fingerprint", "sealed", "enrolled_at"},
+                if_not_exists=True,
+            )  # fmt: skip
         except sqlite3.Error as exc:
             raise StoreError(f"local store {self.path}: {exc}") from exc
 
@@ -115,6 +125,18 @@ class LocalStore:
             PendingEvent(r["key"], r["kind"], json.loads(r["fields"]), r["created_at"])
             for r in rows
         ]
+
+    def pending_count(self) -> int:
+        """How many events wait (the status line's number; cheap, no rows read)."""
+        with self._lock:
+            try:
+                return int(
+                    self._db.execute(
+                        "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+                    ).fetchone()[0]
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"outbox: cannot count: {exc}") from exc
 
     def flush(self, sink: EventSink) -> int:
         """Send pending events in order, each with its own key; return how many were accepted.
@@ -154,6 +176,27 @@ class LocalStore:
                     )
             except sqlite3.Error as exc:
                 raise StoreError(f"outbox: cannot mark {key} sent: {exc}") from exc
+
+    # -- the enrolled terminal (sealed by sync.credentials; this only stores bytes) -------------
+
+    def terminal_row(self) -> dict[str, object] | None:
+        """The enrolled terminal's row, or None before the first enrolment."""
+        with self._lock:
+            try:
+                rows = list(self._db.table("terminal").rows_where("id = 1"))
+            except sqlite3.Error as exc:
+                raise StoreError(f"terminal: cannot read: {exc}") from exc
+        return rows[0] if rows else None
+
+    def put_terminal(self, terminal_id: str, fingerprint: str, sealed: bytes) -> None:
+        """Replace the enrolled terminal in one transaction (never two half-identities)."""
+        row = {"id": 1, "terminal_id": terminal_id, "fingerprint": fingerprint,
+               "sealed": sealed, "enrolled_at": _now().isoformat(timespec="seconds")}  # fmt: skip
+        with self._lock:
+            try:
+                self._db.table("terminal").upsert(row, pk="id")
+            except sqlite3.Error as exc:
+                raise StoreError(f"terminal: cannot store: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

@@ -35,7 +35,10 @@ from drivers.printer.virtual import VirtualPrinter
 from drivers.sip2 import kiosk as sip2_kiosk
 from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
+from sync.credentials import open_terminal
+from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
+from sync.flusher import OutboxFlusher
 from sync.store import LocalStore
 
 if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
@@ -159,6 +162,7 @@ class Kiosk:
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    link: OutboxFlusher | None = None  # the PlatformLink port: connectivity for the status line
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
     registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
@@ -186,6 +190,8 @@ class Kiosk:
     def close(self) -> None:
         if self.demo is not None:
             self.demo.remove()
+        if self.link is not None:
+            self.link.stop()
         self.platform.close()
         self.store.close()
         if self._embedded is not None:
@@ -207,6 +213,18 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = setup_logging(data_dir)
+    store = LocalStore(data_dir / "kiosk.sqlite")
+    try:  # before anything starts: a copied database stops here, ReEnrolmentNeeded
+        identity = open_terminal(
+            store,
+            secret_path(config.device_secret, data_dir),
+            board_fingerprint(),
+            terminal_id=config.terminal_id,
+            password=config.terminal_password,
+        )
+    except BaseException:
+        store.close()
+        raise
     embedded: EmbeddedPlatform | None = None
     base_url = config.platform_url
     if not base_url:
@@ -215,23 +233,23 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     labels_dir = data_dir / "labels"
     printer = VirtualPrinter(labels_dir, LabelLayout(width_dots=config.paper_width_dots))
     platform = PlatformClient(
-        base_url, config.terminal_id, config.terminal_password, board_fingerprint()
+        base_url, identity.terminal_id, identity.password, identity.fingerprint
     )
-    store = LocalStore(data_dir / "kiosk.sqlite")
+    link = OutboxFlusher(store, platform).start()
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
     flow = TapFlow(
         reader=reader,
         platform=platform,
         printer=printer,
-        outbox=store,
+        outbox=link,
         clock=SystemClock(),
         pin_required=config.pin_required,
         tokens=sip2_kiosk.kiosk_tokens(config),
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                  embedded)  # fmt: skip
+                  embedded, link)  # fmt: skip
     kiosk.handoff = open_handoff(config)
     if embedded is not None:  # the demo library's own instructions, as a library would write them
         kiosk.instructions[DEMO_ISSUER_ID] = CATALOGUE["demo.instructions"]

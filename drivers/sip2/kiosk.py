@@ -16,7 +16,8 @@ from pathlib import Path
 from appliance.config import KioskConfig, parse_hours
 from appliance.daytokens import DayToken, ServiceHours, TokenPolicy
 from appliance.values import CardNumber
-from drivers.sip2.store import TokenStore, create_device_secret
+from drivers.sip2.store import TokenStore
+from sync.devicesecret import ensure_device_secret, secret_path
 
 
 class KioskTokens:
@@ -45,7 +46,7 @@ def paths(config: KioskConfig) -> tuple[Path, Path, Path]:
     """Device secret, token store and gateway status file: configured, or in the data folder."""
     data = Path(config.data_dir)
     return (
-        Path(config.device_secret or data / "device-secret"),
+        secret_path(config.device_secret, data),
         Path(config.sip2_store or data / "sip2-tokens.bin"),
         Path(config.sip2_status or data / "sip2-status.json"),
     )
@@ -54,15 +55,14 @@ def paths(config: KioskConfig) -> tuple[Path, Path, Path]:
 def kiosk_tokens(config: KioskConfig) -> KioskTokens | None:
     """The adapter for ``config``, or ``None`` where no issuer uses token labels.
 
-    A missing device secret is created (owner-only) on first start; one that others can read is
-    refused by the store with every problem listed (``ConfigError``).
+    A missing device secret is created (owner-only) on first start, the same one the terminal
+    credentials are sealed under; one that others can read is refused by the store with every
+    problem listed (``ConfigError``).
     """
     if not config.token_issuer:
         return None
     secret, store_path, _status = paths(config)
-    if not secret.exists():
-        secret.parent.mkdir(parents=True, exist_ok=True)
-        create_device_secret(secret)
+    ensure_device_secret(secret)
     opens, closes = parse_hours(config.token_hours)
     hours = ServiceHours(dt.time(*opens), dt.time(*closes))
     store = TokenStore(store_path, secret)

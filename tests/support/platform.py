@@ -99,11 +99,14 @@ def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClie
 
 @contextmanager
 def running_platform(
-    workdir: Path, *, demo: bool = True, timeout: float = 30.0
+    workdir: Path, *, demo: bool = True, timeout: float = 30.0, port: int | None = None
 ) -> Iterator[PlatformServer]:
-    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill)."""
+    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill).
+
+    The same ``workdir`` and ``port`` again restart the same platform (same database, same URL).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     server = PlatformServer(
         f"http://127.0.0.1:{port}", workdir / "platform.sqlite", workdir / "platform.log"
     )
@@ -130,15 +133,16 @@ def running_platform(
 
 def _wait_healthy(server: PlatformServer, proc: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"platform exited with {proc.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.base_url}/v1/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    with httpx.Client(timeout=1.0) as http:  # one client: each new one builds a TLS context
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"platform exited with {proc.returncode}:\n{server.log_text()}")
+            try:
+                if http.get(f"{server.base_url}/v1/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise RuntimeError(f"platform not healthy after {timeout}s:\n{server.log_text()}")
 
 
