@@ -43,7 +43,7 @@ class VirtualPrinter:
         if self.fault is not None:
             raise self.fault
         data = label_bytes(render_label(job, self.layout), max_width_dots=self.layout.width_dots)
-        image = raster_to_image(data)
+        image = raster_to_image(data, self.layout.width_dots)
         stem = f"label-{_safe(job.issued_on)}-{_safe(job.job_id)}"
         png_path, bin_path = self.folder / f"{stem}.png", self.folder / f"{stem}.bin"
         png = io.BytesIO()
