@@ -13,8 +13,17 @@ import secrets
 from dataclasses import dataclass, field
 
 from appliance.errors import CardNotRegistered, PinBlocked
-from appliance.ports import CardReader, CardSession, Clock, LabelPrinter, Outbox, Platform
+from appliance.ports import (
+    CardReader,
+    CardSession,
+    Clock,
+    LabelJobs,
+    LabelPrinter,
+    Outbox,
+    Platform,
+)
 from appliance.proof import challenge_digest, digest_info
+from appliance.spool import LabelSpool, MemoryJobs
 from appliance.values import (
     CardProof,
     CardRead,
@@ -71,6 +80,7 @@ class TapFlow:
         outbox: Outbox,
         clock: Clock,
         pin_required: bool = True,
+        jobs: LabelJobs | None = None,
     ) -> None:
         self._reader = reader
         self._platform = platform
@@ -78,6 +88,9 @@ class TapFlow:
         self._outbox = outbox
         self._clock = clock
         self._pin_required = pin_required
+        # Every label goes through the spool: kept until printed, never printed twice. Without
+        # a durable store (unit tests) the jobs live in memory.
+        self.spool = LabelSpool(printer, jobs if jobs is not None else MemoryJobs(), clock)
 
     def begin(self, timeout: float = 5.0) -> PendingTap:
         session = self._reader.connect(timeout)
@@ -107,7 +120,7 @@ class TapFlow:
             number=match.number,
             issued_on=self._clock.today().isoformat(),
         )
-        printed = self._printer.print_label(job)
+        printed = self.spool.submit(job)  # PrinterError: the job is kept and prints on resume
         self._outbox.record("label_printed", issuer_id=match.number.issuer.issuer_id)
         log.info("label %s printed for issuer %s", job.job_id, match.number.issuer.issuer_id)
         return TapOutcome(match, printed)
