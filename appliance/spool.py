@@ -8,7 +8,9 @@ attempt claims the job (``PENDING`` -> ``SENDING``), sends it, and records the o
   checks real-time status first and sends nothing): back to ``PENDING``; the patron is told the
   label is kept, and :meth:`LabelSpool.resume` prints it once the printer is back;
 - the link broke while bytes were going out (``PrinterError.maybe_printed``): left ``SENDING``.
-  Resending could print the label twice, so the job waits for staff (reprint or cancel) instead.
+  Resending could print the label twice, so the job waits for staff (reprint or cancel) instead;
+- the label cannot be drawn at all (``LabelError``: a symbol too wide for the paper): cancelled,
+  so it does not block the labels behind it.
 
 Older pending jobs print before a new one, so labels come out in the order patrons tapped, and
 a job from an earlier day is never printed: :meth:`expire` cancels it and wipes its number (a
@@ -25,7 +27,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from appliance.errors import PrinterError
+from appliance.errors import LabelError, PrinterError
 from appliance.ports import Clock, JobState, LabelJobs, LabelPrinter
 from appliance.values import LabelJob, PrintedLabel
 
@@ -94,6 +96,10 @@ class LabelSpool:
             raise ValueError(f"label job {job.job_id} is not pending")
         try:
             printed = self._printer.print_label(job)
+        except LabelError:
+            self._jobs.cancel(job.job_id)  # it can never print: do not let it block the queue
+            log.warning("spool: job %s cannot be drawn; cancelled", job.job_id)
+            raise
         except PrinterError as exc:
             if not exc.maybe_printed:
                 self._jobs.release(job.job_id)
@@ -105,6 +111,33 @@ class LabelSpool:
         self._jobs.printed(job.job_id)
         log.info("spool: job %s printed", job.job_id)
         return printed
+
+
+class ResumeLoop:
+    """Retries held labels every ``interval_s`` in a daemon thread, so a held label prints as
+    soon as staff reload the paper, without waiting for the next patron. Stop it on shutdown."""
+
+    def __init__(self, spool: LabelSpool, interval_s: float) -> None:
+        self._spool = spool
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="label-resume", daemon=True)
+
+    def start(self) -> ResumeLoop:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._spool.resume()
+            except Exception:
+                log.exception("spool: resume failed")
 
 
 @dataclass

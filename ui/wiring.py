@@ -21,16 +21,17 @@ import httpx
 from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
-from appliance.ports import CardReader
+from appliance.ports import CardReader, LabelPrinter
+from appliance.spool import ResumeLoop
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
-from drivers.printer.render import LabelLayout
-from drivers.printer.virtual import VirtualPrinter
+from drivers.printer.setup import printer_from_config
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
+from sync.jobs import JobStore
 from sync.store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -142,19 +143,25 @@ class Kiosk:
     config: KioskConfig
     flow: TapFlow
     reader: CardReader
-    printer: VirtualPrinter
+    printer: LabelPrinter
     platform: PlatformClient
     store: LocalStore
     labels_dir: Path
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    jobs: JobStore | None = None
+    _resume: ResumeLoop | None = field(default=None, repr=False)
 
     def close(self) -> None:
+        if self._resume is not None:
+            self._resume.stop()
         if self.demo is not None:
             self.demo.remove()
         self.platform.close()
         self.store.close()
+        if self.jobs is not None:
+            self.jobs.close()
         if self._embedded is not None:
             self._embedded.stop()
 
@@ -180,11 +187,12 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         embedded = EmbeddedPlatform(data_dir)
         base_url = embedded.start()
     labels_dir = data_dir / "labels"
-    printer = VirtualPrinter(labels_dir, LabelLayout(width_dots=config.paper_width_dots))
+    printer = printer_from_config(config, labels_dir)
     platform = PlatformClient(
         base_url, config.terminal_id, config.terminal_password, board_fingerprint()
     )
     store = LocalStore(data_dir / "kiosk.sqlite")
+    jobs = JobStore(data_dir / "kiosk.sqlite")  # pending label jobs, beside the outbox
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
     flow = TapFlow(
@@ -194,7 +202,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         outbox=store,
         clock=SystemClock(),
         pin_required=config.pin_required,
+        jobs=jobs,
     )
+    resume = ResumeLoop(flow.spool, config.printer_retry_s).start()
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                 embedded)  # fmt: skip
+                 embedded, jobs, resume)  # fmt: skip

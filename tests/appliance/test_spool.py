@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from appliance.errors import CoverOpen, PaperOut, PrinterError, PrintUncertain
+from appliance.errors import CoverOpen, LabelError, PaperOut, PrinterError, PrintUncertain
 from appliance.ports import DeviceState, DeviceStatus, JobState
 from appliance.spool import LabelSpool, MemoryJobs
 from appliance.values import CardNumber, Issuer, LabelJob, PrintedLabel
@@ -127,3 +127,13 @@ def test_a_bug_in_the_printer_keeps_the_job_pending(parts):
     with pytest.raises(RuntimeError):
         spool.submit(job("a"))
     assert jobs.pending() == [job("a")]
+
+
+def test_a_label_that_cannot_be_drawn_is_cancelled_and_does_not_block_the_next(parts):
+    spool, printer, jobs, _ = parts
+    printer.faults = [LabelError("does not fit")]  # type: ignore[list-item]
+    with pytest.raises(LabelError):
+        spool.submit(job("a"))
+    assert jobs.state("a") is JobState.CANCELLED
+    spool.submit(job("b"))
+    assert printer.printed == ["b"]
