@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     from drivers.sip2.cli import add_parser as add_sip2_gateway
 
     add_sip2_gateway(sub)
+    from ui.printtest import add_parser as add_print_test
+
+    add_print_test(sub)
     return p
 
 
