@@ -31,7 +31,7 @@ from typing import Any
 
 from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy
-from PIL import Image, ImageOps
+from PIL import Image
 
 from appliance.errors import PrinterError
 
@@ -60,11 +60,13 @@ def label_bytes(
     try:
         printer.hw("INIT")
         printer._raw(CENTRE)
-        for kind, top, bottom in _bands(image.convert("1")):
+        image = image.convert("1")
+        for kind, top, bottom, margin in _bands(image):
             if kind == "feed":
                 _feed(printer, (bottom - top) * feed_units_per_dot)
             else:
-                _raster(printer, image.crop((0, top, width, bottom)), doubled=kind == "double")
+                band = image.crop((margin * 8, top, width - margin * 8, bottom))
+                _raster(printer, band, doubled=kind == "double")
         printer.cut()
     except EscposError as exc:
         raise PrinterError(f"python-escpos refused the label: {exc}") from exc
@@ -88,8 +90,9 @@ def raster_bytes(image: Image.Image, *, max_width_dots: int | None = None) -> by
     return output
 
 
-def _bands(image: Image.Image) -> Iterator[tuple[str, int, int]]:
-    """``(kind, top, bottom)`` row ranges: ``feed`` (white), ``double`` (identical), ``rows``."""
+def _bands(image: Image.Image) -> Iterator[tuple[str, int, int, int]]:
+    """``(kind, top, bottom, margin)``: ``feed`` (white rows), ``double`` (identical rows) or
+    ``rows``; ``margin`` = white bytes on *each* side of the band, to crop (it prints centred)."""
     width_bytes = (image.width + 7) // 8
     packed = image.tobytes()
     rows = [packed[y * width_bytes : (y + 1) * width_bytes] for y in range(image.height)]
@@ -100,18 +103,24 @@ def _bands(image: Image.Image) -> Iterator[tuple[str, int, int]]:
         while end < len(rows) and rows[end] == rows[y]:
             end += 1
         if rows[y] == white:
-            yield "feed", y, end
+            yield "feed", y, end, 0
         elif end - y >= _MIN_DOUBLED:
             half = (end - y) // 2 * 2
-            yield "double", y, y + half
+            yield "double", y, y + half, _margin(rows[y : y + 1])
             if half < end - y:
-                yield "rows", y + half, end
+                yield "rows", y + half, end, _margin(rows[y : y + 1])
         else:  # gather rows up to the next white row or long identical run
             end = y + 1
             while end < len(rows) and rows[end] != white and not _run_starts(rows, end):
                 end += 1
-            yield "rows", y, end
+            yield "rows", y, end, _margin(rows[y:end])
         y = end
+
+
+def _margin(rows: list[bytes]) -> int:
+    """White bytes that every row has on both its left and its right."""
+    size = len(rows[0])
+    return min(min(size - len(r.lstrip(b"\xff")), size - len(r.rstrip(b"\xff"))) for r in rows)
 
 
 def _run_starts(rows: list[bytes], y: int) -> bool:
@@ -126,18 +135,10 @@ def _feed(printer: Dummy, units: int) -> None:
 
 
 def _raster(printer: Dummy, band: Image.Image, *, doubled: bool) -> None:
-    """One block, cropped by equal white bytes on both sides (it prints centred)."""
-    left, _, right, _ = _ink_box(band)
-    margin_bytes = min(left // 8, (band.width - right) // 8)
-    cropped = band.crop((margin_bytes * 8, 0, band.width - margin_bytes * 8, band.height))
+    """One ``GS v 0`` block; a doubled band is sent at half height for the printer to stretch."""
     if doubled:
-        cropped = cropped.resize((cropped.width, cropped.height // 2), Image.Resampling.NEAREST)
-    printer.image(cropped, impl="bitImageRaster", high_density_vertical=not doubled)
-
-
-def _ink_box(band: Image.Image) -> tuple[int, int, int, int]:
-    box = ImageOps.invert(band.convert("L")).getbbox()
-    return box if box is not None else (0, 0, band.width, band.height)
+        band = band.resize((band.width, band.height // 2), Image.Resampling.NEAREST)
+    printer.image(band, impl="bitImageRaster", high_density_vertical=not doubled)
 
 
 def _with_width(profile_data: dict[str, Any], width_dots: int) -> dict[str, Any]:

@@ -108,16 +108,16 @@ def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.I
     blocks: list[Image.Image] = []
     name = _clean(number.issuer.name)
     if name:
-        blocks.append(_text(name, layout, size=layout.px(32)))
+        blocks.append(_shared_text(name, layout, size=layout.px(32)))
     blocks.append(barcode)
     shown = number.label_text()
-    if shown:
+    if shown:  # the patron's number: drawn each time, never kept in a cache
         blocks.append(_text(shown, layout, size=layout.px(28)))
-    blocks.append(_text(issued.isoformat(), layout, size=layout.px(28)))
-    blocks.append(_text(VALID_TODAY, layout, size=layout.px(24)))
+    blocks.append(_shared_text(issued.isoformat(), layout, size=layout.px(28)))
+    blocks.append(_shared_text(VALID_TODAY, layout, size=layout.px(24)))
     notice = _clean(layout.notice)
     if notice:
-        blocks.append(_text(notice, layout, size=layout.px(20)))
+        blocks.append(_shared_text(notice, layout, size=layout.px(20)))
     return _stack(blocks, layout.width_dots, layout)
 
 
@@ -156,6 +156,16 @@ def _font(path: str, size: int) -> _Font:
         return ImageFont.truetype(path, size)
     except OSError as exc:
         raise LabelError(f"label font not found or unreadable: {path}") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_text(text: str, layout: LabelLayout, size: int) -> Image.Image:
+    """:func:`_text` for what every label of the day shares (library name, date, notices).
+
+    Rasterising kanji is most of a label's render time, and these blocks are the same for every
+    patron. Only pasted from, never drawn on. The card number never goes through here.
+    """
+    return _text(text, layout, size)
 
 
 def _text(text: str, layout: LabelLayout, size: int) -> Image.Image:

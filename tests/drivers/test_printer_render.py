@@ -6,7 +6,8 @@ import pytest
 from PIL import ImageDraw
 
 from appliance.errors import LabelError
-from appliance.values import CardNumber, Issuer, LabelJob, Symbology
+from appliance.values import CardNumber, Issuer, LabelJob, NumberDisplay, Symbology
+from drivers.printer import render
 from drivers.printer.escpos_output import label_bytes
 from drivers.printer.raster import raster_to_image
 from drivers.printer.render import NOTICE, VALID_TODAY, LabelLayout, render_label
@@ -143,6 +144,7 @@ def test_label_text_is_only_library_number_masked_date_and_validity(monkeypatch)
         return original(self, xy, text, *args, **kwargs)
 
     monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    render._shared_text.cache_clear()  # the day's shared text is drawn once, then cached
     render_label(job())
     assert drawn == [LIBRARY, "*******001", "2026-11-25", VALID_TODAY, *NOTICE.split(" / ")]
     assert not any("1800000001" in text for text in drawn)
@@ -192,3 +194,17 @@ def test_a_missing_font_is_a_clear_label_error(tmp_path):
 def test_paper_width_must_be_whole_bytes():
     with pytest.raises(ValueError, match="multiple of 8"):
         LabelLayout(width_dots=380)
+
+
+def test_the_card_number_is_never_kept_in_the_text_cache(monkeypatch):
+    shared: list[str] = []
+    original = render._shared_text
+
+    def spy(text, layout, size):
+        shared.append(text)
+        return original(text, layout, size)
+
+    monkeypatch.setattr(render, "_shared_text", spy)
+    render_label(job(value="1800000001", number_display=NumberDisplay.FULL))
+    assert LIBRARY in shared and VALID_TODAY in shared
+    assert not any("1800000001" in text or "001" in text for text in shared)
