@@ -164,17 +164,6 @@ CATALOGUE: dict[str, Message] = {
         "印刷が途中で止まった可能性があります。ラベルが出ていない場合は係員にお知らせください（二重に印刷しないよう、自動では印刷し直しません）。",
         "Printing may have stopped part-way. If no label came out, please tell a staff member (it is not reprinted automatically, so it cannot print twice).",
     ),
-    "label.held": Message(
-        "ラベルは保留中です。係員が用紙を補充するとすぐに印刷されます。この画面のままお待ちください。",
-        "Your label is waiting. It prints as soon as a staff member reloads the printer; please wait here.",
-    ),
-    "label.resumed": Message(
-        "保留されていたラベルを印刷しました。お取りください。",
-        "The label that was waiting has been printed. Please take it.",
-    ),
-    "printer.near_end": Message(
-        "プリンターの用紙が残りわずかです。", "The printer's paper roll is nearly empty."
-    ),
 }
 
 

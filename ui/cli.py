@@ -120,9 +120,11 @@ def parser() -> argparse.ArgumentParser:
     from drivers.sip2.cli import add_parser as add_sip2_gateway
 
     add_sip2_gateway(sub)
+    from ui.labeljobs import add_parser as add_label_jobs
     from ui.printtest import add_parser as add_print_test
 
     add_print_test(sub)
+    add_label_jobs(sub)
     return p
 
 

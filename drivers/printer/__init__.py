@@ -15,4 +15,9 @@ Modules, each with one role:
   white space as paper feed.
 - :mod:`drivers.printer.raster`: ESC/POS raster bytes back into an image (proof and tests).
 - :mod:`drivers.printer.virtual`: the shipped fake ``LabelPrinter`` writing ``.bin`` + ``.png``.
+- :mod:`drivers.printer.escpos_printer`: the real ``LabelPrinter`` (USB, serial, network, file).
+- :mod:`drivers.printer.status`: ESC/POS real-time status (DLE EOT), or "unknown".
+- :mod:`drivers.printer.setup`: the layout and printer the config names.
+
+Jobs reach a printer only through :mod:`appliance.spool` (kept until printed, never twice).
 """
