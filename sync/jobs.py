@@ -121,12 +121,15 @@ class JobStore:
                     "SELECT count(*) FROM label_jobs WHERE issued_on < ? AND state IN (?, ?)",
                     (today.isoformat(), *_LIVE),
                 ).fetchone()
-                self._db.execute("DELETE FROM label_jobs WHERE issued_on < ?", (today.isoformat(),))
+                deleted = self._db.execute(
+                    "DELETE FROM label_jobs WHERE issued_on < ?", (today.isoformat(),)
+                ).rowcount
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise JobStoreError(f"label jobs: cannot expire: {exc}") from exc
-        self._checkpoint()
+        if deleted:  # the spool expires every few seconds: spare the SD card when nothing changed
+            self._checkpoint()
         return int(dropped)
 
     # -- plumbing -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
 
@@ -35,6 +36,16 @@ class EmulatedPrinter:
     _buffer: bytearray = field(default_factory=bytearray)
     _job: bytearray = field(default_factory=bytearray)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def printed(self, count: int, timeout: float = 10.0, settle: float = 0.2) -> list[bytes]:
+        """The printed labels once there are ``count`` (the link is asynchronous), after a short
+        ``settle`` so that a duplicate still in flight would be counted too."""
+        deadline = time.monotonic() + timeout
+        while len(self.labels) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(settle)
+        with self._lock:
+            return list(self.labels)
 
     def reload(self) -> None:
         """New paper, cover closed: whatever was held prints now."""

@@ -95,7 +95,7 @@ def test_without_out_the_test_label_goes_to_the_configured_printer(kioskctl, tmp
            "KIOSK_PRINTER_PORT": str(tcp.port)}  # fmt: skip
     done = kioskctl(data_dir=tmp_path / "data", **env)
     assert done.returncode == 0, done.stderr
-    assert len(tcp.labels) == 1
+    assert len(tcp.printed(1)) == 1
     assert scanned(tcp.labels[0]) == (["A1234567897A"], ["A1234567897A"])
     out = tmp_path / "out"
     assert kioskctl("--out", str(out), data_dir=tmp_path / "data", **env).returncode == 0
@@ -110,4 +110,4 @@ def test_a_printer_out_of_paper_is_reported_in_both_languages(kioskctl, tmp_path
     assert done.returncode == 1
     assert "用紙切れ" in done.stderr and "out of paper" in done.stderr
     tcp.reload()
-    assert tcp.labels == []
+    assert tcp.printed(0) == []
