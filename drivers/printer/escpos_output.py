@@ -50,7 +50,7 @@ def label_bytes(
     """
     width = image.width if max_width_dots is None else max_width_dots
     if image.width > width:
-        raise PrinterError(f"python-escpos refused the label: image too large ({image.width} dots)")
+        raise PrinterError(f"label image too large for the printer ({image.width} > {width} dots)")
     if image.width < width:  # centre it on the paper, as the printer centres each block
         wide = Image.new("1", (width, image.height), 255)
         wide.paste(image.convert("1"), ((width - image.width) // 2, 0))
