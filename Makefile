@@ -7,9 +7,10 @@ BIN     := $(VENV)/bin
 DATA    ?= $(CURDIR)/var
 # Debian packages: the PC/SC stack and virtual reader, pyscard's build needs, zbar for the
 # label decoder, a CJK font for labels, OpenSC as an independent JPKI client, tmux for UI tests,
-# cairo for cairosvg (screenshots of the on-screen barcode, rasterised and decoded).
+# cairo for cairosvg (screenshots of the on-screen barcode, rasterised and decoded); libusb for
+# USB label printers (pyusb).
 DEBS    := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv \
-           libzbar0 fonts-ipafont-gothic opensc tmux libcairo2
+           libzbar0 fonts-ipafont-gothic opensc tmux libcairo2 libusb-1.0-0
 
 .PHONY: run test lint typecheck unit setup debs bench image clean doctor lock snapshots
 

@@ -14,7 +14,10 @@ from typing import Any
 from appliance.errors import ConfigError
 
 READERS = ("virtual", "vpcd", "pcsc")
-PRINTERS = ("virtual",)
+PRINTERS = ("virtual", "usb", "serial", "network", "file")
+PAPER_MM = (58, 80)
+PRINTER_DPIS = (180, 203, 300)
+SERIAL_BAUDS = (9600, 19200, 38400, 57600, 115200)
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,23 @@ class KioskConfig:
     reader_name: str = ""  # substring of the PC/SC reader name; "" = first reader
     read_chunk_bytes: int = 256  # READ BINARY size; some NFC readers need 223 (0xDF)
     accept_phone_certificates: bool = False
-    printer: str = "virtual"
-    paper_width_dots: int = 384  # 384 = 58 mm, 576 = 80 mm at 203 dpi
+    # The label printer (issue 4). virtual = .bin + .png files in data_dir/labels (make run).
+    printer: str = "virtual"  # virtual | usb | serial | network | file
+    paper_mm: int = 58  # paper roll width in mm: 58 or 80
+    printer_dpi: int = 203  # dots per inch of the print head: 180, 203 or 300
+    paper_width_dots: int = 0  # printable width in dots; 0 = from paper_mm and printer_dpi
+    printer_usb_vendor: str = ""  # usb: vendor ID in hex, e.g. 04b8 (see lsusb)
+    printer_usb_product: str = ""  # usb: product ID in hex, e.g. 0202
+    printer_serial_device: str = "/dev/ttyUSB0"  # serial: the port
+    printer_serial_baud: int = 115200  # serial: bits per second
+    printer_host: str = ""  # network: host name or IP address
+    printer_port: int = 9100  # network: TCP port
+    printer_file: str = "/dev/usb/lp0"  # file: the device written to (no status readable)
+    printer_timeout_s: float = 10.0  # seconds to connect and send one label
+    printer_status_timeout_s: float = 0.5  # seconds to wait for a real-time status answer
+    printer_feed_units_per_dot: int = 1  # ESC J units per dot row; 2 on an Epson TM-T88
+    printer_retry_s: float = 3.0  # seconds between tries to print a held label
+    label_notice: str = "自動貸出機でお使いください / For the self-checkout"  # "" = none
     pin_required: bool = True  # issuer policy; a PIN-less lookup proves less
     card_timeout_s: float = 5.0  # seconds to wait for a card after a tap is announced
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
@@ -110,8 +128,7 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
         problems.append(f"printer: one of {PRINTERS}, got {clean.get('printer')!r}")
     if not 1 <= clean.get("read_chunk_bytes", 256) <= 256:
         problems.append("read_chunk_bytes: 1..256")
-    if clean.get("paper_width_dots", 384) not in (384, 576):
-        problems.append("paper_width_dots: 384 (58 mm) or 576 (80 mm)")
+    problems.extend(_printer_problems(clean))
     staff_pin = clean.get("staff_pin", "9999")
     if not (4 <= len(staff_pin) <= 8 and staff_pin.isascii() and staff_pin.isdigit()):
         problems.append("staff_pin: 4 to 8 digits")
@@ -178,4 +195,36 @@ def _handoff_problems(clean: dict[str, Any]) -> list[str]:
     for issuer_id, method in handover_overrides(clean.get("handover", "")).items():
         if method not in ("A", "B", "C", "D"):
             found.append(f"handover: issuer {issuer_id!r} needs A, B, C or D, got {method!r}")
+    return found
+
+
+def _printer_problems(clean: dict[str, Any]) -> list[str]:
+    """Every problem with the printer settings (issue 4), at once."""
+    found: list[str] = []
+    kind = clean.get("printer", "virtual")
+    if clean.get("paper_mm", 58) not in PAPER_MM:
+        found.append(f"paper_mm: one of {PAPER_MM} (mm)")
+    if clean.get("printer_dpi", 203) not in PRINTER_DPIS:
+        found.append(f"printer_dpi: one of {PRINTER_DPIS} (dots per inch)")
+    width = clean.get("paper_width_dots", 0)
+    if width and (width % 8 or not 128 <= width <= 2048):
+        found.append(
+            "paper_width_dots: 0 (from paper_mm and printer_dpi) or 128..2048, whole bytes"
+        )
+    if kind == "usb":
+        for key in ("printer_usb_vendor", "printer_usb_product"):
+            value = clean.get(key, "")
+            if not (1 <= len(value) <= 4 and all(c in "0123456789abcdefABCDEF" for c in value)):
+                found.append(f"{key}: the USB ID in hex, e.g. 04b8 (printer = usb)")
+    if kind == "network" and not clean.get("printer_host"):
+        found.append("printer_host: required when printer = network")
+    if not 1 <= clean.get("printer_port", 9100) <= 65535:
+        found.append("printer_port: 1..65535")
+    if clean.get("printer_serial_baud", 115200) not in SERIAL_BAUDS:
+        found.append(f"printer_serial_baud: one of {SERIAL_BAUDS} (bits per second)")
+    for key in ("printer_timeout_s", "printer_status_timeout_s", "printer_retry_s"):
+        if key in clean and clean[key] <= 0:
+            found.append(f"{key}: must be more than 0 seconds")
+    if clean.get("printer_feed_units_per_dot", 1) not in (1, 2, 3, 4):
+        found.append("printer_feed_units_per_dot: 1..4")
     return found

@@ -93,6 +93,8 @@ class TokenPolicy:
         if self.issuer.lengths and self.length not in self.issuer.lengths:
             found.append(f"{name}: length {self.length} is not a card length {self.issuer.lengths}")
         checked = self.issuer.check is not CheckScheme.NONE
+        if self.issuer.check is CheckScheme.MOD16:
+            found.append(f"{name}: day tokens are digits; mod16 needs a check character")
         if checked and self.length < 2:
             found.append(f"{name}: a check digit needs at least 2 digits")
         found.extend(self.hours.problems())

@@ -21,10 +21,11 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   └── MalformedAnswer              short, too long, bad DER
     ├── LabelError                       a label cannot be made
     │   └── InvalidCardNumber            number fails the issuer's rules: never printed
-    ├── PrinterError                     printer fault (job kept)
+    ├── PrinterError                     printer fault, job kept (``maybe_printed``: bytes went out)
     │   ├── PaperOut
     │   ├── CoverOpen
-    │   └── PrinterOffline
+    │   ├── PrinterOffline
+    │   └── PrintUncertain               the link broke mid-label: staff check, never auto-resent
     ├── SyncError                        anything between kiosk and platform
     │   ├── PlatformUnreachable          network / server down (transient)
     │   ├── TerminalRejected             credentials or fingerprint refused
@@ -134,7 +135,11 @@ class InvalidCardNumber(LabelError):
 
 
 class PrinterError(KioskError):
+    """A printer fault. ``maybe_printed`` is True when some of the label's bytes reached the
+    printer, so resending could print it twice (the job then waits for staff)."""
+
     key = "error.printer"
+    maybe_printed = False
 
 
 class PaperOut(PrinterError):
@@ -147,6 +152,11 @@ class CoverOpen(PrinterError):
 
 class PrinterOffline(PrinterError):
     key = "error.printer"
+
+
+class PrintUncertain(PrinterError):
+    key = "error.printer.uncertain"
+    maybe_printed = True
 
 
 class SyncError(KioskError):

@@ -18,11 +18,13 @@ from appliance.ports import (
     CardSession,
     Clock,
     DayTokens,
+    LabelJobs,
     LabelPrinter,
     Outbox,
     Platform,
 )
 from appliance.proof import challenge_digest, digest_info
+from appliance.spool import LabelSpool, MemoryJobs
 from appliance.values import (
     CardProof,
     CardRead,
@@ -80,6 +82,7 @@ class TapFlow:
         clock: Clock,
         pin_required: bool = True,
         tokens: DayTokens | None = None,
+        jobs: LabelJobs | None = None,
     ) -> None:
         self._reader = reader
         self._tokens = tokens
@@ -88,6 +91,9 @@ class TapFlow:
         self._outbox = outbox
         self._clock = clock
         self._pin_required = pin_required
+        # Every label goes through the spool: kept until printed, never printed twice. Without
+        # a durable store (unit tests) the jobs live in memory.
+        self.spool = LabelSpool(printer, jobs if jobs is not None else MemoryJobs(), clock)
 
     def begin(self, timeout: float = 5.0) -> PendingTap:
         session = self._reader.connect(timeout)
@@ -125,7 +131,7 @@ class TapFlow:
     def print_match(self, match: LookupMatch) -> TapOutcome:
         """Print the same-day label (method D) for one looked-up card."""
         job = self._job(match)
-        printed = self._printer.print_label(job)
+        printed = self.spool.submit(job)  # PrinterError: the job is kept and prints on resume
         kind = "token" if job.valid_hours else "card"
         self._outbox.record("label_printed", issuer_id=match.number.issuer.issuer_id, label=kind)
         log.info("%s label %s printed for issuer %s", kind, job.job_id, job.number.issuer.issuer_id)

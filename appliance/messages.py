@@ -302,6 +302,11 @@ CATALOGUE: dict[str, Message] = {
         "サーバーがこの端末を受け付けません。係員にお知らせください。",
         "The service does not accept this terminal. Please tell a staff member.",
     ),
+    # Labels and the printer (issue 4)
+    "error.printer.uncertain": Message(
+        "印刷が途中で止まった可能性があります。ラベルが出ていない場合は係員にお知らせください（二重に印刷しないよう、自動では印刷し直しません）。",
+        "Printing may have stopped part-way. If no label came out, please tell a staff member (it is not reprinted automatically, so it cannot print twice).",
+    ),
 }
 
 

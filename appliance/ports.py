@@ -11,6 +11,7 @@ LabelPrinter   drivers.printer.escpos_printer.EscposPrinter  drivers.printer.vir
 Outbox         sync.store.LocalStore                        appliance.fakes.MemoryOutbox
 Handoff        drivers.handoff.hid / .serial_wedge          drivers.handoff.memory
 PlatformLink   sync.flusher.OutboxFlusher                   sync.flusher.FixedLink
+LabelJobs      sync.jobs.JobStore (SQLite)                  appliance.spool.MemoryJobs
 =============  ===========================================  ==================================
 """
 
@@ -104,6 +105,57 @@ class DayTokens(Protocol):
 
     def token_for(self, number: CardNumber) -> DayToken | None:
         """Today's token for ``number``; ``None`` where its issuer prints plain labels."""
+        ...
+
+
+class JobState(Enum):
+    """Where a label job is. Only ``PENDING`` jobs are ever sent to the printer."""
+
+    PENDING = "pending"  # waiting for the printer (paper out, cover open, offline)
+    SENDING = "sending"  # claimed for one attempt; left here if the attempt may have printed
+    PRINTED = "printed"  # done; card number wiped
+    CANCELLED = "cancelled"  # given up by staff or at the end of the day; card number wiped
+
+
+class LabelJobs(Protocol):
+    """Label jobs kept until printed or cancelled, so that none is lost and none printed twice.
+
+    Each change is durable before the call returns. A card number is kept only while its job is
+    ``PENDING`` or ``SENDING``, and never past the end of the job's day.
+    """
+
+    def add(self, job: LabelJob) -> None:
+        """Keep a new job as ``PENDING``; the same ``job_id`` twice is a ``ValueError``."""
+        ...
+
+    def pending(self) -> list[LabelJob]:
+        """``PENDING`` jobs, oldest first."""
+        ...
+
+    def claim(self, job_id: str) -> bool:
+        """``PENDING`` -> ``SENDING`` atomically; False if the job is not pending (any more)."""
+        ...
+
+    def release(self, job_id: str) -> None:
+        """``SENDING`` -> ``PENDING``: the printer refused the job before printing anything."""
+        ...
+
+    def printed(self, job_id: str) -> None:
+        """-> ``PRINTED``, card number wiped."""
+        ...
+
+    def cancel(self, job_id: str) -> None:
+        """-> ``CANCELLED``, card number wiped (staff gave up, or the day ended)."""
+        ...
+
+    def uncertain(self) -> list[LabelJob]:
+        """``SENDING`` jobs no attempt is running for: they may have printed; staff decide."""
+        ...
+
+    def state(self, job_id: str) -> JobState | None: ...
+
+    def expire(self, today: dt.date) -> int:
+        """Forget every job of an earlier day (wiping its number); how many were never printed."""
         ...
 
 

@@ -23,6 +23,16 @@ class CheckScheme(Enum):
     MOD10_W21 = "mod10w21"  # modulus 10, weights 2-1 from the right (Luhn)
     MOD7_DR = "7dr"  # check digit = number mod 7
     MOD7_DSR = "7dsr"  # check digit = 7 - (number mod 7), 7 written as 0
+    MOD11 = "mod11"  # modulus 11, weights 2-7 from the right, 10 and 11 written as 0
+    MOD16 = "mod16"  # the NW-7 check character over start + data + stop (Codabar only)
+
+
+class NumberDisplay(Enum):
+    """How the human-readable card number appears on a label (per issuer; masked by default)."""
+
+    MASKED = "masked"  # all but the last 3 characters as *
+    FULL = "full"  # the whole number (some self-checkouts' staff key it in by hand)
+    HIDDEN = "hidden"  # no number under the barcode at all
 
 
 class Handover(Enum):
@@ -63,6 +73,8 @@ class Issuer:
     lengths: tuple[int, ...] = ()
     handover: Handover = Handover.LABEL
     pin_required: bool = True
+    alphabet: str = ""  # characters a card number may use; "" = any the symbology can encode
+    number_display: NumberDisplay = NumberDisplay.MASKED  # the number under the barcode
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,13 @@ class CardNumber:
     def masked(self) -> str:
         """What may be shown or logged: all but the last 3 characters hidden."""
         return "*" * max(0, len(self.value) - 3) + self.value[-3:]
+
+    def label_text(self) -> str:
+        """The human-readable number printed under the barcode, as the issuer configured it."""
+        display = self.issuer.number_display
+        if display is NumberDisplay.FULL:
+            return self.value
+        return self.masked() if display is NumberDisplay.MASKED else ""
 
     def barcode_data(self) -> str:
         """The data the barcode encodes, with Codabar's start/stop characters where they apply."""

@@ -123,6 +123,11 @@ def parser() -> argparse.ArgumentParser:
     from ui.enrol import add_parser as add_enrol
 
     add_enrol(sub)
+    from ui.labeljobs import add_parser as add_label_jobs
+    from ui.printtest import add_parser as add_print_test
+
+    add_print_test(sub)
+    add_label_jobs(sub)
     return p
 
 

@@ -23,15 +23,15 @@ from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.messages import CATALOGUE, Message
-from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff
+from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff, LabelPrinter
+from appliance.spool import ResumeLoop
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.handoff import open_handoff
-from drivers.printer.render import LabelLayout
-from drivers.printer.virtual import VirtualPrinter
+from drivers.printer.setup import printer_from_config
 from drivers.sip2 import kiosk as sip2_kiosk
 from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
@@ -39,6 +39,7 @@ from sync.credentials import open_terminal
 from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
 from sync.flusher import OutboxFlusher
+from sync.jobs import JobStore
 from sync.store import LocalStore
 
 if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
@@ -155,7 +156,7 @@ class Kiosk:
     config: KioskConfig
     flow: TapFlow
     reader: CardReader
-    printer: VirtualPrinter
+    printer: LabelPrinter
     platform: PlatformClient
     store: LocalStore
     labels_dir: Path
@@ -163,6 +164,8 @@ class Kiosk:
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
     link: OutboxFlusher | None = None  # the PlatformLink port: connectivity for the status line
+    jobs: JobStore | None = None
+    _resume: ResumeLoop | None = field(default=None, repr=False)
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
     registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
@@ -188,12 +191,16 @@ class Kiosk:
         return results
 
     def close(self) -> None:
+        if self._resume is not None:
+            self._resume.stop()
         if self.demo is not None:
             self.demo.remove()
         if self.link is not None:
             self.link.stop()
         self.platform.close()
         self.store.close()
+        if self.jobs is not None:
+            self.jobs.close()
         if self._embedded is not None:
             self._embedded.stop()
 
@@ -231,11 +238,12 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         embedded = EmbeddedPlatform(data_dir)
         base_url = embedded.start()
     labels_dir = data_dir / "labels"
-    printer = VirtualPrinter(labels_dir, LabelLayout(width_dots=config.paper_width_dots))
+    printer = printer_from_config(config, labels_dir)
     platform = PlatformClient(
         base_url, identity.terminal_id, identity.password, identity.fingerprint
     )
     link = OutboxFlusher(store, platform).start()
+    jobs = JobStore(data_dir / "kiosk.sqlite")  # pending label jobs, beside the outbox
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
     flow = TapFlow(
@@ -246,10 +254,12 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         clock=SystemClock(),
         pin_required=config.pin_required,
         tokens=sip2_kiosk.kiosk_tokens(config),
+        jobs=jobs,
     )
+    resume = ResumeLoop(flow.spool, config.printer_retry_s).start()
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                  embedded, link)  # fmt: skip
+                  embedded, link, jobs, resume)  # fmt: skip
     kiosk.handoff = open_handoff(config)
     if embedded is not None:  # the demo library's own instructions, as a library would write them
         kiosk.instructions[DEMO_ISSUER_ID] = CATALOGUE["demo.instructions"]

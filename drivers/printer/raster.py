@@ -6,14 +6,19 @@ deliberately strict. It knows the few commands our labels use and refuses anythi
 stray text byte or an unexpected command fails loudly instead of being skipped:
 
 ========================  ==========================================================
-``ESC @``                 initialise (no effect on the image)
-``ESC a n``               justification (ignored: our raster is already full width)
-``ESC d n`` / ``LF``      feed (ignored: the image holds printed dots, not paper)
-``ESC J n``               feed n dots (ignored, as above)
+``ESC @``                 initialise: justification back to left
+``ESC a n``               justification of the following raster blocks: left, centre or
+                          right within ``width`` dots (the paper)
+``ESC J n``               feed n dots: n white rows (``feed_units_per_dot`` units each)
+``ESC d n`` / ``LF``      line feeds (ignored: they only come before the cut, and their
+                          height is the printer's line spacing, not ours)
 ``GS v 0 m xL xH yL yH``  raster block, stacked below the previous one; m = 1/2/3 doubles
                           width/height/both, as the printer would
 ``GS V m [n]``            cut (ends nothing: blocks after a cut still stack)
 ========================  ==========================================================
+
+The paper width matters only for justified blocks narrower than the paper; without it the
+widest block is taken as the paper, which is exact for full-width rasters.
 
 Raster bits are 1 = black dot, most significant bit leftmost, rows padded to whole bytes.
 """
@@ -24,14 +29,21 @@ from PIL import Image
 
 _ESC, _GS, _LF = 0x1B, 0x1D, 0x0A
 _ESC_ARGS = {ord("@"): 0, ord("a"): 1, ord("d"): 1, ord("J"): 1}
+_JUSTIFY = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}
 _CUT_NO_ARG = {0, 1, 48, 49}
 _CUT_WITH_FEED = {65, 66}
 _WHITE = 255  # mode "1" white; Image.new(..., 1) would store a non-canonical 1
 
 
-def raster_to_image(data: bytes) -> Image.Image:
-    """The mode ``"1"`` image printed by ``data``; ``ValueError`` if it is malformed or unknown."""
-    blocks: list[Image.Image] = []
+def raster_to_image(
+    data: bytes, width: int | None = None, *, feed_units_per_dot: int = 1
+) -> Image.Image:
+    """The mode ``"1"`` image printed by ``data``; ``ValueError`` if it is malformed or unknown.
+
+    ``width`` is the paper's printable width in dots (see the module docstring).
+    """
+    blocks: list[tuple[Image.Image, int]] = []  # (block or feed, justification)
+    justify = 0
     pos = 0
     while pos < len(data):
         byte = data[pos]
@@ -41,11 +53,21 @@ def raster_to_image(data: bytes) -> Image.Image:
             command = _at(data, pos + 1, "ESC command")
             if command not in _ESC_ARGS:
                 raise ValueError(f"unsupported command ESC 0x{command:02X} at offset {pos}")
+            argument = _at(data, pos + 1 + _ESC_ARGS[command], "ESC argument")
+            if command == ord("@"):
+                justify = 0
+            elif command == ord("a"):
+                if argument not in _JUSTIFY:
+                    raise ValueError(f"unsupported justification {argument} at offset {pos}")
+                justify = _JUSTIFY[argument]
+            elif command == ord("J"):
+                rows = argument // feed_units_per_dot
+                if rows:
+                    blocks.append((Image.new("1", (1, rows), _WHITE), -1))
             pos += 2 + _ESC_ARGS[command]
-            _at(data, pos - 1, "ESC argument")
         elif byte == _GS and data[pos + 1 : pos + 3] == b"v0":
             block, pos = _raster_block(data, pos)
-            blocks.append(block)
+            blocks.append((block, justify))
         elif byte == _GS and data[pos + 1 : pos + 2] == b"V":
             mode = _at(data, pos + 2, "cut mode")
             if mode in _CUT_NO_ARG:
@@ -57,9 +79,9 @@ def raster_to_image(data: bytes) -> Image.Image:
                 raise ValueError(f"unsupported cut mode {mode} at offset {pos}")
         else:
             raise ValueError(f"unexpected byte 0x{byte:02X} at offset {pos}")
-    if not blocks:
+    if not any(justify >= 0 for _, justify in blocks):
         raise ValueError("no raster image in the data")
-    return _stack(blocks)
+    return _stack(blocks, width)
 
 
 def _at(data: bytes, index: int, what: str) -> int:
@@ -90,10 +112,16 @@ def _raster_block(data: bytes, pos: int) -> tuple[Image.Image, int]:
     return block, end
 
 
-def _stack(blocks: list[Image.Image]) -> Image.Image:
-    image = Image.new("1", (max(b.width for b in blocks), sum(b.height for b in blocks)), _WHITE)
+def _stack(blocks: list[tuple[Image.Image, int]], width: int | None) -> Image.Image:
+    """Blocks top to bottom; a justification of -1 marks a feed (white, no width of its own)."""
+    paper = width or max(b.width for b, justify in blocks if justify >= 0)
+    image = Image.new("1", (paper, sum(b.height for b, _ in blocks)), _WHITE)
     y = 0
-    for block in blocks:
-        image.paste(block, (0, y))
+    for block, justify in blocks:
+        if justify >= 0:
+            if block.width > paper:
+                raise ValueError(f"raster block of {block.width} dots is wider than {paper}")
+            x = (paper - block.width) * justify // 2  # 0 left, 1 centre, 2 right
+            image.paste(block, (x, y))
         y += block.height
     return image

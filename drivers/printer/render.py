@@ -1,15 +1,18 @@
 """A label job as a 1-bit image at the printer's dot density.
 
-Top to bottom: library name, barcode, masked card number, date, 「本日限り有効 / Valid today only」.
-Nothing else about the person is ever on it (ARCHITECTURE.md, Label). All text is rasterised here
+Top to bottom: library name, barcode, the number as the issuer shows it (masked by default), date,
+「本日限り有効 / Valid today only」 and a short notice. Nothing else about the person is ever on it
+(ARCHITECTURE.md, Label). All text is rasterised here
 with a CJK font: python-escpos's text path cannot print kanji, and since no text is sent to the
 printer as text, nothing in a configured name can act as an ESC/POS command. Control and format
 characters are still removed before drawing so that they do not show as tofu boxes.
 
-The barcode is drawn by :mod:`drivers.printer.codabar` at whole-dot widths; the narrow bar is the
-widest of 3 or 2 dots that fits the paper with its quiet zones (at least 10 modules *and* 2.54 mm:
-at 203 dpi ten 2-dot modules are only 2.50 mm). A symbol that does not fit even at
-2 dots raises ``LabelError``: a label that does not scan is worse than none.
+The barcode is drawn by :mod:`drivers.printer.symbols` at whole-dot widths; the narrow bar is the
+widest whole number of dots up to about 0.38 mm (3 dots at 180 and 203 dpi, 4 at 300 dpi), down to
+2 dots, that fits the paper with its quiet zones (at least 10 modules *and* 2.54 mm: at 203 dpi ten
+2-dot modules are only 2.50 mm). A symbol that does not fit even at 2 dots raises ``LabelError``: a
+label that does not scan is worse than none. Font sizes are given at 203 dpi and scaled to the
+head, so a label has the same size in millimetres at 180, 203 and 300 dpi.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from appliance.errors import LabelError
-from appliance.values import LabelJob, Symbology
-from drivers.printer import codabar
+from appliance.values import CardNumber, LabelJob
+from drivers.printer import symbols
 
 VALID_TODAY = "本日限り有効 / Valid today only"
+NOTICE = "自動貸出機でお使いください / For the self-checkout"
+DPIS = (180, 203, 300)
+PRINTABLE_MM = {58: 48.0, 80: 72.0}  # printable width of the usual thermal paper rolls
 
-_NARROW_CHOICES = (3, 2)  # dots; 3 (0.375 mm at 203 dpi) preferred, 2 is the floor (LABELS.md)
+_MAX_NARROW_MM = 0.38  # widest narrow bar we aim for; 2 dots is the floor (LABELS.md)
 _MARGIN = 8  # dots left, right, top and bottom of the text
 _GAP = 10  # dots between blocks
 _MIN_FONT = 16  # px; below this thermal kanji stop being legible
@@ -36,18 +42,47 @@ _Font = ImageFont.FreeTypeFont
 _WHITE = 255  # mode "1" white; Image.new(..., 1) would store a non-canonical 1
 
 
+def paper_dots(paper_mm: int, dpi: int) -> int:
+    """Printable width in dots of a ``paper_mm`` roll at ``dpi``, in whole bytes.
+
+    384 and 576 at 203 dpi, 344 and 512 at 180 dpi, 568 and 848 at 300 dpi. A printer whose
+    printable width differs sets ``paper_width_dots`` in the config instead.
+    """
+    if paper_mm not in PRINTABLE_MM:
+        raise ValueError(f"paper must be one of {sorted(PRINTABLE_MM)} mm, got {paper_mm}")
+    return round(PRINTABLE_MM[paper_mm] * dpi / 25.4 / 8) * 8
+
+
 @dataclass(frozen=True)
 class LabelLayout:
-    """Paper and font. ``width_dots``: printable width in dots (384 = 58 mm, 576 = 80 mm)."""
+    """Paper, head and font. ``width_dots``: printable width in dots (384 = 58 mm at 203 dpi)."""
 
     width_dots: int = 384
-    dpi: int = 203  # dots per inch of the head
+    dpi: int = 203  # dots per inch of the head: 180, 203 or 300
     font_path: str = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
     barcode_height_mm: float = 12.0  # bar height; taller bars forgive a tilted scan
+    notice: str = NOTICE  # the short notice at the bottom; "" = none (config: label_notice)
 
     def __post_init__(self) -> None:
         if self.width_dots < 128 or self.width_dots % 8:
             raise ValueError("width_dots must be a multiple of 8 and at least 128")
+        if self.dpi not in DPIS:
+            raise ValueError(f"dpi must be one of {DPIS}, got {self.dpi}")
+
+    @classmethod
+    def for_paper(cls, paper_mm: int = 58, dpi: int = 203, **kw: object) -> LabelLayout:
+        """The layout of a ``paper_mm`` roll on a ``dpi`` head."""
+        return cls(width_dots=paper_dots(paper_mm, dpi), dpi=dpi, **kw)  # type: ignore[arg-type]
+
+    def px(self, size_at_203: int) -> int:
+        """A font size given at 203 dpi, scaled to this head."""
+        return round(size_at_203 * self.dpi / 203)
+
+    @property
+    def narrow_choices(self) -> tuple[int, ...]:
+        """Narrow-bar widths to try, widest first: up to about 0.38 mm, never below 2 dots."""
+        widest = max(symbols.MIN_NARROW_DOTS, round(_MAX_NARROW_MM * self.dpi / 25.4))
+        return tuple(range(widest, symbols.MIN_NARROW_DOTS - 1, -1))
 
     @property
     def barcode_height_dots(self) -> int:
@@ -65,38 +100,44 @@ DEFAULT_LAYOUT = LabelLayout()
 def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.Image:
     """The label for ``job`` as a mode ``"1"`` image exactly ``layout.width_dots`` wide."""
     number = job.number
-    if number.issuer.symbology is not Symbology.CODABAR:
-        raise LabelError(f"symbology {number.issuer.symbology.value} is not supported yet")
     try:
         issued = dt.date.fromisoformat(job.issued_on)
     except ValueError as exc:
         raise LabelError("label date is not an ISO date") from exc
-    barcode = _barcode(number.barcode_data(), layout)
+    barcode = _barcode(number, layout)
     blocks: list[Image.Image] = []
     name = _clean(number.issuer.name)
     if name:
-        blocks.append(_text(name, layout, size=32))
+        blocks.append(_shared_text(name, layout, size=layout.px(32)))
     blocks.append(barcode)
-    blocks.append(_text(number.masked(), layout, size=28))
-    # a day-token label says the hours it is valid (the SIP2 gateway enforces them)
-    blocks.append(_text(job.valid_hours or issued.isoformat(), layout, size=28))
-    blocks.append(_text(VALID_TODAY, layout, size=24))
-    return _stack(blocks, layout.width_dots)
+    shown = number.label_text()
+    if shown:  # the patron's number: drawn each time, never kept in a cache
+        blocks.append(_text(shown, layout, size=layout.px(28)))
+    if job.valid_hours:  # a day-token label says its hours (the SIP2 gateway enforces them)
+        blocks.append(_text(job.valid_hours, layout, size=layout.px(28)))
+    else:
+        blocks.append(_shared_text(issued.isoformat(), layout, size=layout.px(28)))
+    blocks.append(_shared_text(VALID_TODAY, layout, size=layout.px(24)))
+    notice = _clean(layout.notice)
+    if notice:
+        blocks.append(_shared_text(notice, layout, size=layout.px(20)))
+    return _stack(blocks, layout.width_dots, layout)
 
 
-def _barcode(data: str, layout: LabelLayout) -> Image.Image:
+def _barcode(number: CardNumber, layout: LabelLayout) -> Image.Image:
     """The symbol at the widest narrow bar whose quiet zones (10 modules and 2.54 mm) still fit.
 
     The drawing carries 10-module zones; centring it on the label adds the rest.
     """
-    for narrow in _NARROW_CHOICES:
-        quiet = max(codabar.QUIET_MODULES * narrow, layout.min_quiet_dots)
-        bars = codabar.symbol_width(data, narrow) - 2 * codabar.QUIET_MODULES * narrow
-        if bars + 2 * quiet <= layout.width_dots:
-            return codabar.draw(data, narrow, layout.barcode_height_dots)
+    symbology, data = number.issuer.symbology, number.barcode_data()
+    bars = len(symbols.modules(symbology, data))
+    for narrow in layout.narrow_choices:
+        quiet = max(symbols.QUIET_MODULES * narrow, layout.min_quiet_dots)
+        if bars * narrow + 2 * quiet <= layout.width_dots:
+            return symbols.draw(symbology, data, narrow, layout.barcode_height_dots)
     raise LabelError(
-        f"barcode of {len(data)} characters does not fit {layout.width_dots} dots "
-        f"at a {_NARROW_CHOICES[-1]}-dot narrow bar"
+        f"{symbology.value} barcode of {len(data)} characters does not fit "
+        f"{layout.width_dots} dots at a {symbols.MIN_NARROW_DOTS}-dot narrow bar"
     )
 
 
@@ -120,15 +161,30 @@ def _font(path: str, size: int) -> _Font:
         raise LabelError(f"label font not found or unreadable: {path}") from exc
 
 
+@functools.lru_cache(maxsize=64)
+def _shared_text(text: str, layout: LabelLayout, size: int) -> Image.Image:
+    """:func:`_text` for what every label of the day shares (library name, date, notices).
+
+    Rasterising kanji is most of a label's render time, and these blocks are the same for every
+    patron. Only pasted from, never drawn on. The card number never goes through here.
+    """
+    return _text(text, layout, size)
+
+
 def _text(text: str, layout: LabelLayout, size: int) -> Image.Image:
-    """One centred text block: shrink to fit the width, then wrap by character at the floor."""
+    """One centred text block: shrink to fit the width, then wrap by character at the floor.
+
+    A bilingual ``日本語 / English`` text that does not fit one line goes as one line per language.
+    """
     text = _clean(text)
     room = layout.width_dots - 2 * _MARGIN
-    font = _font(layout.font_path, size)
-    while font.getlength(text) > room and size > _MIN_FONT:
-        size -= 2
-        font = _font(layout.font_path, size)
-    lines = _wrap(text, font, room)
+    floor = layout.px(_MIN_FONT)
+    parts = [text]
+    font = _fitted(text, layout.font_path, size, floor, room)
+    if font.getlength(text) > room and " / " in text:
+        parts = text.split(" / ")
+        font = _fitted(max(parts, key=len), layout.font_path, size, floor, room)
+    lines = [line for part in parts for line in _wrap(part, font, room)]
     ascent, descent = font.getmetrics()
     line_height = ascent + descent
     block = Image.new("1", (layout.width_dots, line_height * len(lines)), _WHITE)
@@ -139,20 +195,37 @@ def _text(text: str, layout: LabelLayout, size: int) -> Image.Image:
     return block
 
 
+def _fitted(text: str, path: str, size: int, floor: int, room: int) -> _Font:
+    """The font at ``size``, shrunk in 2 px steps until ``text`` fits ``room`` or ``floor``."""
+    font = _font(path, size)
+    while font.getlength(text) > room and size > floor:
+        size -= 2
+        font = _font(path, size)
+    return font
+
+
 def _wrap(text: str, font: _Font, room: int) -> list[str]:
+    """Greedy by character (kanji have no spaces), but a Latin word moves whole to the next line."""
     lines = [""]
     for ch in text:
         if lines[-1] and font.getlength(lines[-1] + ch) > room:
-            lines.append("")
-        lines[-1] += ch
-    return lines
+            head, space, tail = lines[-1].rpartition(" ")
+            if space and head and ch != " ":
+                lines[-1] = head
+                lines.append(tail)
+            else:
+                lines.append("")
+        if ch != " " or lines[-1]:
+            lines[-1] += ch
+    return [line.strip() for line in lines]
 
 
-def _stack(blocks: list[Image.Image], width: int) -> Image.Image:
-    height = 2 * _MARGIN + sum(b.height for b in blocks) + _GAP * (len(blocks) - 1)
+def _stack(blocks: list[Image.Image], width: int, layout: LabelLayout) -> Image.Image:
+    margin, gap = layout.px(_MARGIN), layout.px(_GAP)
+    height = 2 * margin + sum(b.height for b in blocks) + gap * (len(blocks) - 1)
     label = Image.new("1", (width, height), _WHITE)
-    y = _MARGIN
+    y = margin
     for block in blocks:
         label.paste(block, ((width - block.width) // 2, y))
-        y += block.height + _GAP
+        y += block.height + gap
     return label

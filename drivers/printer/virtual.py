@@ -33,17 +33,30 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 class VirtualPrinter:
     """A ``LabelPrinter`` that prints into ``folder``."""
 
-    def __init__(self, folder: Path, layout: LabelLayout = DEFAULT_LAYOUT) -> None:
+    def __init__(
+        self, folder: Path, layout: LabelLayout = DEFAULT_LAYOUT, *, feed_units_per_dot: int = 1
+    ) -> None:
         self.folder = Path(folder)
         self.layout = layout
+        self.feed_units_per_dot = feed_units_per_dot
         self.fault: PrinterError | None = None
+
+    def label_bytes(self, job: LabelJob) -> bytes:
+        """Exactly the bytes a real printer with this layout would receive for ``job``."""
+        return label_bytes(
+            render_label(job, self.layout),
+            max_width_dots=self.layout.width_dots,
+            feed_units_per_dot=self.feed_units_per_dot,
+        )
 
     def print_label(self, job: LabelJob) -> PrintedLabel:
         """Render, write ``.png`` and ``.bin``; raise ``fault`` (writing nothing) if one is set."""
         if self.fault is not None:
             raise self.fault
-        data = label_bytes(render_label(job, self.layout), max_width_dots=self.layout.width_dots)
-        image = raster_to_image(data)
+        data = self.label_bytes(job)
+        image = raster_to_image(
+            data, self.layout.width_dots, feed_units_per_dot=self.feed_units_per_dot
+        )
         stem = f"label-{_safe(job.issued_on)}-{_safe(job.job_id)}"
         png_path, bin_path = self.folder / f"{stem}.png", self.folder / f"{stem}.bin"
         png = io.BytesIO()

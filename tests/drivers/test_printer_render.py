@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 from PIL import ImageDraw
 
 from appliance.errors import LabelError
-from appliance.values import CardNumber, Issuer, LabelJob, Symbology
+from appliance.values import CardNumber, Issuer, LabelJob, NumberDisplay, Symbology
+from drivers.printer import render
 from drivers.printer.escpos_output import label_bytes
 from drivers.printer.raster import raster_to_image
-from drivers.printer.render import VALID_TODAY, LabelLayout, render_label
+from drivers.printer.render import NOTICE, VALID_TODAY, LabelLayout, render_label
 from tests.support.barcodes import blurred, decode_both, grown_bars, lost_row, row_runs
 
 LIBRARY = "川崎市立図書館"
@@ -24,8 +23,9 @@ def job(name: str = LIBRARY, value: str = "1800000001", **issuer: object) -> Lab
     return LabelJob("job1", CardNumber(Issuer("000001", name, **kw), value), "2026-11-25")
 
 
-def printed(width: int, label_job: LabelJob | None = None) -> bytes:
-    return label_bytes(render_label(label_job or job(), LabelLayout(width_dots=width)))
+def printed(width: int, label_job: LabelJob | None = None, **layout: object) -> bytes:
+    image = render_label(label_job or job(), LabelLayout(width_dots=width, **layout))  # type: ignore[arg-type]
+    return label_bytes(image, max_width_dots=width)
 
 
 def barcode_rows(image) -> list[int]:
@@ -51,7 +51,7 @@ def test_label_is_one_bit_and_exactly_the_paper_width(width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_printed_bytes_scan_as_the_card_data_with_both_decoders(width):
-    assert decode_both(raster_to_image(printed(width))) == ([DATA], [DATA])
+    assert decode_both(raster_to_image(printed(width), width)) == ([DATA], [DATA])
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -64,7 +64,7 @@ def test_printed_bytes_scan_as_the_card_data_with_both_decoders(width):
     ],
 )
 def test_printed_label_still_scans_after_a_print_defect(width, defect):
-    assert decode_both(defect(raster_to_image(printed(width)))) == ([DATA], [DATA])
+    assert decode_both(defect(raster_to_image(printed(width), width))) == ([DATA], [DATA])
 
 
 @pytest.mark.parametrize(("width", "narrow"), [(384, 2), (576, 3)])
@@ -88,25 +88,51 @@ def test_barcode_has_two_dot_bars_and_ten_module_quiet_zones_on_the_label(width)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_bytes_are_reset_one_raster_image_of_the_label_and_a_cut_nothing_else(width):
+def test_bytes_are_reset_centre_raster_bands_and_feeds_then_a_cut_nothing_else(width):
     image = render_label(job(), LabelLayout(width_dots=width))
-    data = label_bytes(image)
-    header = b"\x1b@" + b"\x1dv0\x00" + struct.pack("<HH", width // 8, image.height)
-    trailer = b"\x1bd\x06" + b"\x1dV\x00"  # feed 6 lines, full cut
-    assert data.startswith(header)
-    assert data.endswith(trailer)
-    assert len(data) == len(header) + width // 8 * image.height + len(trailer)
-    assert raster_to_image(data).tobytes() == image.tobytes()
+    data = label_bytes(image, max_width_dots=width)
+    assert data.startswith(b"\x1b@" + b"\x1ba\x01")  # reset, centre
+    assert data.endswith(b"\x1bd\x06" + b"\x1dV\x00")  # feed 6 lines, full cut
+    assert b"\x1bJ" in data  # white space went as paper feed
+    assert len(data) < width // 8 * image.height // 2  # well under half the full raster
+    assert raster_to_image(data, width).tobytes() == image.tobytes()  # the strict parser agrees
+
+
+HOSTILE = "川崎\x1b@\x1dV\x00市立\n図書館\x07\u202e\x10\x04\x01"
 
 
 def test_control_characters_in_the_library_name_never_reach_the_printer_as_text():
-    hostile = "川崎\x1b@\x1dV\x00市立\n図書館\x07\u202e"
-    data = printed(384, job(name=hostile))
+    data = printed(384, job(name=HOSTILE))
     for encoding in ("utf-8", "cp932", "euc_jp", "gb18030"):
-        for part in (hostile, "川崎", "図書館"):
+        for part in (HOSTILE, "川崎", "図書館"):
             assert part.encode(encoding, "ignore") not in data
     assert data.count(b"\x1dV") == 1 and data.endswith(b"\x1dV\x00")
     assert data == printed(384, job(name="川崎@ V市立 図書館"))
+
+
+def test_control_characters_in_the_configured_notice_never_reach_the_printer_as_text():
+    data = printed(384, notice="返却は\x1b@\x1dV\x00カウンターへ\x10\x04\x01")
+    for encoding in ("utf-8", "cp932", "gb18030"):
+        assert "返却は".encode(encoding) not in data and b"\x10\x04\x01" not in data
+    assert data.count(b"\x1dV") == 1
+    assert data == printed(384, notice="返却は@ Vカウンターへ")
+
+
+@pytest.mark.parametrize(
+    "value", ["18000\x1b@0001", "1800\x1dV\x000001", "1800000001\n", "1800\x10\x04\x010001"]
+)
+def test_a_card_number_with_control_characters_never_becomes_a_label(value):
+    with pytest.raises(LabelError):  # InvalidCardNumber: refused before anything is drawn
+        job(value=value)
+
+
+@pytest.mark.parametrize("symbology", list(Symbology))
+def test_every_outside_field_is_raster_only_whatever_the_symbology(symbology):
+    value = "1800000001"
+    label = job(name=HOSTILE, value=value, symbology=symbology)
+    data = printed(576, label, notice=HOSTILE)
+    assert value.encode() not in data and label.number.barcode_data().encode() not in data
+    raster_to_image(data, 576)  # parses with nothing but raster, feed, justify and cut
 
 
 def test_label_text_is_only_library_number_masked_date_and_validity(monkeypatch):
@@ -118,8 +144,9 @@ def test_label_text_is_only_library_number_masked_date_and_validity(monkeypatch)
         return original(self, xy, text, *args, **kwargs)
 
     monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    render._shared_text.cache_clear()  # the day's shared text is drawn once, then cached
     render_label(job())
-    assert drawn == [LIBRARY, "*******001", "2026-11-25", VALID_TODAY]
+    assert drawn == [LIBRARY, "*******001", "2026-11-25", VALID_TODAY, *NOTICE.split(" / ")]
     assert not any("1800000001" in text for text in drawn)
 
 
@@ -147,9 +174,9 @@ def test_a_start_character_outside_a_to_d_in_the_issuer_config_is_refused():
         render_label(job(codabar_start="E"))
 
 
-def test_a_symbology_other_than_codabar_is_refused_for_now():
-    with pytest.raises(LabelError, match="code39"):
-        render_label(job(symbology=Symbology.CODE39))
+def test_a_code39_number_too_long_for_58_mm_is_refused_not_squeezed():
+    with pytest.raises(LabelError, match="code39 barcode of 12 characters does not fit"):
+        render_label(job(value="1" * 12, symbology=Symbology.CODE39))
 
 
 def test_a_date_that_is_not_iso_is_refused():
@@ -167,3 +194,17 @@ def test_a_missing_font_is_a_clear_label_error(tmp_path):
 def test_paper_width_must_be_whole_bytes():
     with pytest.raises(ValueError, match="multiple of 8"):
         LabelLayout(width_dots=380)
+
+
+def test_the_card_number_is_never_kept_in_the_text_cache(monkeypatch):
+    shared: list[str] = []
+    original = render._shared_text
+
+    def spy(text, layout, size):
+        shared.append(text)
+        return original(text, layout, size)
+
+    monkeypatch.setattr(render, "_shared_text", spy)
+    render_label(job(value="1800000001", number_display=NumberDisplay.FULL))
+    assert LIBRARY in shared and VALID_TODAY in shared
+    assert not any("1800000001" in text or "001" in text for text in shared)

@@ -46,7 +46,8 @@ def test_the_png_is_the_bytes_parsed_back_and_scans_with_both_decoders(folder, w
     )
     with Image.open(png_path) as png:
         assert png.size[0] == width
-        assert png.convert("1").tobytes() == raster_to_image(Path(bin_path).read_bytes()).tobytes()
+        parsed = raster_to_image(Path(bin_path).read_bytes(), width)
+        assert png.convert("1").tobytes() == parsed.tobytes()
         assert decode_both(png) == (["A1800000001A"], ["A1800000001A"])
 
 

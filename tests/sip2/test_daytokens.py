@@ -115,7 +115,8 @@ ISSUERS = st.builds(
     issuer_id=st.just("lib"),
     name=st.just("Library"),
     symbology=st.sampled_from(Symbology),
-    check=st.sampled_from(CheckScheme),
+    # day tokens are digits: mod16 (an NW-7 check character) is refused by the policy itself
+    check=st.sampled_from([s for s in CheckScheme if s is not CheckScheme.MOD16]),
 )
 
 

@@ -5,8 +5,9 @@ A label counts as good only when zbar *and* zxing-cpp both read exactly the expe
 
 Checked with pyzbar 0.1.9 (libzbar0) and zxing-cpp 3.1: both report Codabar with its start/stop
 characters, upper case (``A1800000001A``), so no normalisation is needed; the helpers only turn
-zbar's bytes into text. Both are asked for Codabar only, so a label cannot pass by being misread
-as some other symbology. The decoders are imported lazily: this module is a pytest plugin loaded
+zbar's bytes into text. Code39 comes back without its ``*`` frame from both, Code128 as its data.
+Each decoder is asked for the one expected symbology only, so a label cannot pass by being
+misread as another. The decoders are imported lazily: this module is a pytest plugin loaded
 for every test, and a missing libzbar must fail only the tests that decode.
 
 The print defects below imitate what a worn or cheap thermal head does to a label; a label must
@@ -20,25 +21,29 @@ from itertools import groupby
 from PIL import Image, ImageChops, ImageFilter
 
 
-def decode_zbar(image: Image.Image) -> list[str]:
-    """Codabar symbols zbar finds in ``image``, start/stop characters included."""
+def decode_zbar(image: Image.Image, symbology: str = "codabar") -> list[str]:
+    """``symbology`` symbols zbar finds in ``image`` (Codabar: start/stop characters included)."""
     from pyzbar.pyzbar import ZBarSymbol, decode
 
-    found = decode(image.convert("L"), symbols=[ZBarSymbol.CODABAR])
+    kind = {"codabar": ZBarSymbol.CODABAR, "code39": ZBarSymbol.CODE39,
+            "code128": ZBarSymbol.CODE128}[symbology]  # fmt: skip
+    found = decode(image.convert("L"), symbols=[kind])
     return [symbol.data.decode("ascii") for symbol in found]
 
 
-def decode_zxing(image: Image.Image) -> list[str]:
-    """Codabar symbols zxing-cpp finds in ``image``, start/stop characters included."""
+def decode_zxing(image: Image.Image, symbology: str = "codabar") -> list[str]:
+    """``symbology`` symbols zxing-cpp finds in ``image`` (Codabar: start/stop included)."""
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.Codabar)
+    kind = {"codabar": zxingcpp.BarcodeFormat.Codabar, "code39": zxingcpp.BarcodeFormat.Code39,
+            "code128": zxingcpp.BarcodeFormat.Code128}[symbology]  # fmt: skip
+    found = zxingcpp.read_barcodes(image.convert("L"), formats=kind)
     return [barcode.text for barcode in found]
 
 
-def decode_both(image: Image.Image) -> tuple[list[str], list[str]]:
+def decode_both(image: Image.Image, symbology: str = "codabar") -> tuple[list[str], list[str]]:
     """``(zbar, zxing)`` results for ``image``; compare both to the expected data."""
-    return decode_zbar(image), decode_zxing(image)
+    return decode_zbar(image, symbology), decode_zxing(image, symbology)
 
 
 def blurred(image: Image.Image, radius: float = 1.0) -> Image.Image:
