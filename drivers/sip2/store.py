@@ -17,66 +17,31 @@ import json
 import logging
 import os
 import secrets
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from appliance.daytokens import DayToken, TokenBook, TokenPolicy
-from appliance.errors import ConfigError, KioskError
+from appliance.errors import KioskError
 from appliance.sip2 import TokenStoreError
 from appliance.values import CardNumber
 from drivers.sip2._records import from_records, to_records
+from sync.device_secret import SECRET_BYTES, create_device_secret, derive_key, secret_problems
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"KSIP2T1"  # file format version, also the AEAD associated data
-SECRET_BYTES = 32
 _NONCE = 12
 T = TypeVar("T")
-
-
-def secret_problems(path: Path) -> list[str]:
-    """Every problem with the device-secret file at once (empty = usable)."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        return [f"device secret {path}: cannot be read ({exc.strerror})"]
-    found = []
-    if not stat.S_ISREG(info.st_mode):
-        found.append(f"device secret {path}: not a regular file")
-    if info.st_mode & 0o077:
-        found.append(f"device secret {path}: readable by others (mode {info.st_mode & 0o777:o})")
-    if info.st_uid != os.geteuid():
-        found.append(f"device secret {path}: owned by uid {info.st_uid}, not {os.geteuid()}")
-    if info.st_size < SECRET_BYTES:
-        found.append(f"device secret {path}: shorter than {SECRET_BYTES} bytes")
-    return found
-
-
-def create_device_secret(path: Path) -> None:
-    """Write a fresh random device secret, owner-only (first boot; tests)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(secrets.token_bytes(SECRET_BYTES))
-        fh.flush()
-        os.fsync(fh.fileno())
+__all__ = ["SECRET_BYTES", "TokenStore", "create_device_secret", "secret_problems", "store_key"]
 
 
 def store_key(secret_path: Path) -> bytes:
     """The token store's AES key from the device secret, or ``ConfigError`` listing problems."""
-    found = secret_problems(secret_path)
-    if found:
-        raise ConfigError(found)
-    secret = secret_path.read_bytes()
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"mykey-kiosk sip2 token store"
-    ).derive(secret)
+    return derive_key(secret_path, b"mykey-kiosk sip2 token store")
 
 
 class TokenStore:
