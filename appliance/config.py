@@ -36,6 +36,13 @@ class KioskConfig:
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
     staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
+    # bookmobile (offline) lending, issue 9 (appliance/offline.py)
+    offline_stop: str = ""  # stop name printed on provisional labels, e.g. 「宮前公民館前」
+    offline_token_low: str = ""  # reserved range of provisional tokens: whole card numbers,
+    offline_token_high: str = ""  # check digit included; "" = no offline lending
+    offline_crl_max_age_h: float = 48.0  # hours; an older revocation list refuses offline taps
+    offline_keep_days: int = 14  # days; assertions and mappings are deleted after this at most
+    device_secret: str = ""  # root-only key file; "" = <data_dir>/device-secret, made at first use
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -103,6 +110,25 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
     for key in ("card_timeout_s", "idle_timeout_s", "result_screen_s"):
         if key in clean and clean[key] <= 0:
             problems.append(f"{key}: must be more than 0 seconds")
+    problems.extend(_offline_problems(clean))
     if problems:
         raise ConfigError(problems)
     return KioskConfig(**clean)
+
+
+def _offline_problems(clean: dict[str, Any]) -> list[str]:
+    """The bookmobile settings' problems (issue 9); the range itself is checked against the
+    issuer's rules once the issuer is known (``appliance.daytokens.TokenPolicy.problems``)."""
+    found = []
+    low, high = clean.get("offline_token_low", ""), clean.get("offline_token_high", "")
+    if bool(low) != bool(high):
+        found.append("offline_token_low / offline_token_high: set both or neither")
+    for key in ("offline_token_low", "offline_token_high"):
+        value = clean.get(key, "")
+        if value and not (value.isascii() and value.isdigit()):
+            found.append(f"{key}: digits only")
+    if clean.get("offline_crl_max_age_h", 48.0) <= 0:
+        found.append("offline_crl_max_age_h: must be more than 0 hours")
+    if not 1 <= clean.get("offline_keep_days", 14) <= 90:
+        found.append("offline_keep_days: 1 to 90 days")
+    return found

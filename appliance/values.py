@@ -138,6 +138,7 @@ class LabelJob:
     number: CardNumber
     issued_on: str  # ISO date, the only day the label is valid
     provisional: bool = False
+    stop: str = ""  # bookmobile stop printed on a provisional label (appliance/offline.py)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from appliance.values import LabelJob, Symbology
 from drivers.printer import codabar
 
 VALID_TODAY = "本日限り有効 / Valid today only"
+PROVISIONAL = "仮 / provisional"
 
 _NARROW_CHOICES = (3, 2)  # dots; 3 (0.375 mm at 203 dpi) preferred, 2 is the floor (LABELS.md)
 _MARGIN = 8  # dots left, right, top and bottom of the text
@@ -76,6 +77,8 @@ def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.I
     name = _clean(number.issuer.name)
     if name:
         blocks.append(_text(name, layout, size=32))
+    if job.provisional:  # bookmobile: a token, resolved to the card number back online
+        blocks.append(_text(f"{PROVISIONAL} {job.stop}".strip(), layout, size=28))
     blocks.append(barcode)
     blocks.append(_text(number.masked(), layout, size=28))
     blocks.append(_text(issued.isoformat(), layout, size=28))
