@@ -99,11 +99,21 @@ def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClie
 
 @contextmanager
 def running_platform(
-    workdir: Path, *, demo: bool = True, timeout: float = 30.0
+    workdir: Path,
+    *,
+    demo: bool = True,
+    timeout: float = 30.0,
+    port: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[PlatformServer]:
-    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill)."""
+    """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill).
+
+    Entering again with the same ``workdir`` and ``port`` restarts the same platform (same
+    database, same address): the bookmobile tests "unplug" it that way. ``extra``: more
+    ``serve`` options.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     server = PlatformServer(
         f"http://127.0.0.1:{port}", workdir / "platform.sqlite", workdir / "platform.log"
     )
@@ -111,7 +121,8 @@ def running_platform(
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     if demo:
         command.append("--demo")
-    with open(server.log_path, "wb") as log:
+    command.extend(extra)
+    with open(server.log_path, "ab") as log:
         proc = subprocess.Popen(
             command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
