@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
+from drivers.card.virtual.pki import CitizenCredentials, citizen
+from server.db import connect
+from server.demo import DEMO_ISSUER_ID, demo_card_number, demo_mykey_id
+from server.registry import add_citizen, link_service_id
 from tests.support.platform import PlatformServer, free_port, running_platform
 from ui.offline_wiring import OfflineKit, build_offline
 from ui.wiring import build_kiosk
@@ -50,9 +54,13 @@ class Plug:
         return self.workdir / "platform.sqlite"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def plug(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plug]:
-    """One platform per test module (starting one costs seconds on a shared machine)."""
+    """One platform for the bookmobile tests (a start costs seconds on a shared machine).
+
+    Tests that revoke a certificate use citizens of their own (:func:`extra_citizen`), so that
+    the demo citizens 1-4 stay valid for everyone else. Whoever unplugs it plugs it back in.
+    """
     p = Plug(tmp_path_factory.mktemp("platform"), extra=("--offline-window-s", str(3 * 86400)))
     p.up()
     yield p
@@ -80,3 +88,17 @@ def bookmobile(tmp_path: Path, plug: Plug) -> Iterator[OfflineKit]:
     yield kit
     kit.close()
     kit.kiosk.close()
+
+
+def extra_citizen(plug: Plug, number: int, *, linked: bool = True) -> CitizenCredentials:
+    """A citizen beyond the demo four, registered on the platform (card number from the demo
+    rule), for tests that revoke their certificate."""
+    creds = citizen(number, f"{number % 10000:04d}")
+    conn = connect(plug.db_path)
+    try:
+        add_citizen(conn, demo_mykey_id(number), creds.certificate)
+        if linked:
+            link_service_id(conn, demo_mykey_id(number), DEMO_ISSUER_ID, demo_card_number(number))
+    finally:
+        conn.close()
+    return creds

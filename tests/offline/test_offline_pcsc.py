@@ -1,4 +1,4 @@
-"""One offline tap through the real PC/SC stack (pcscd + vpcd + pyscard), platform unplugged."""
+"""Offline taps through the real PC/SC stack (pcscd + vpcd + pyscard), platform unplugged."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from PIL import Image
 
 from appliance.errors import WrongPin
 from appliance.values import Pin
-from server.demo import demo_card_number
 from sync.offline import State
 from tests.offline.conftest import Plug, make_kit
 from tests.support.barcodes import decode_both
@@ -36,8 +35,8 @@ def _verifies(kit: OfflineKit) -> int:
     return sum(1 for apdu in log if apdu[:4] == b"\x00\x20\x00\x80" and len(apdu) > 4)
 
 
-def test_an_offline_tap_over_pcscd_prints_a_provisional_label_then_resolves(
-    pcsc_bookmobile: OfflineKit, plug: Plug
+def test_an_offline_tap_over_pcscd_prints_a_provisional_label(
+    pcsc_bookmobile: OfflineKit,
 ) -> None:
     kit = pcsc_bookmobile
     assert kit.kiosk.demo is not None
@@ -53,12 +52,4 @@ def test_an_offline_tap_over_pcscd_prints_a_provisional_label_then_resolves(
     png = next(p for p in outcome.printed.artifacts if p.endswith(".png"))
     assert decode_both(Image.open(png)) == ([f"A{outcome.job.number.value}A"],) * 2
     kit.kiosk.demo.remove()
-    assert kit.store.counts()[State.PENDING] == 1
-    plug.up()
-    try:
-        assert kit.resolve().resolved == 1
-        assert [(m.token, m.card_number) for m in kit.store.mappings()] == [
-            (outcome.job.number.value, demo_card_number(2))
-        ]
-    finally:
-        plug.down()
+    assert kit.store.counts()[State.PENDING] == 1  # resolved later, as test_offline_day shows

@@ -1,7 +1,7 @@
 """The offline tap: a provisional label when the card checks out locally, a clear refusal if not.
 
 The platform is up here only to prepare the kiosk (and to publish a revocation list); the tap
-itself never talks to it. Citizen 3 is revoked in this module's platform, so other tests use 1-2.
+itself never talks to it.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from appliance.errors import (
 )
 from appliance.offline import ProvisionalOutcome
 from appliance.values import Pin
-from drivers.card.virtual.card import CardKind
-from drivers.card.virtual.pki import citizen
+from drivers.card.virtual.card import CardKind, VirtualJpkiCard
+from drivers.card.virtual.inprocess import VirtualReader
 from drivers.card.virtual.pki import test_crl as make_crl
 from drivers.printer.render import render_label
 from server.db import connect
 from server.demo import demo_registrations
 from server.registry import add_crl
 from sync.offline import State
-from tests.offline.conftest import Plug, make_kit
+from tests.offline.conftest import Plug, extra_citizen, make_kit
 from tests.support.barcodes import decode_both
 from ui.offline_wiring import OfflineKit
 
@@ -85,15 +85,20 @@ def test_two_taps_the_same_day_get_different_tokens(bookmobile: OfflineKit) -> N
 
 def test_a_revoked_certificate_is_refused_offline(bookmobile: OfflineKit, plug: Plug) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    serial = citizen(3, PINS[3]).certificate.serial_number
+    creds = extra_citizen(plug, 13)
     conn = connect(plug.db_path)
     try:
-        add_crl(conn, make_crl([(serial, now - dt.timedelta(hours=1))], this_update=now, number=2))
+        revoked = [(creds.certificate.serial_number, now - dt.timedelta(hours=1))]
+        add_crl(conn, make_crl(revoked, this_update=now, number=2))
     finally:
         conn.close()
     bookmobile.prepare()  # the crew fetches the list before departure
+    reader = bookmobile.kiosk.reader
+    assert isinstance(reader, VirtualReader)
+    reader.slot.insert(VirtualJpkiCard(creds))
+    flow = bookmobile.flow()
     with pytest.raises(CertificateRevoked):
-        tap(bookmobile, 3, PINS[3])
+        flow.finish(flow.begin(5), Pin(creds.pin))
     _nothing_kept(bookmobile)
     tap(bookmobile, 1, PINS[1])  # the others still borrow
 

@@ -2,7 +2,7 @@
 
 Assertions are signed here with the demo citizens' test keys (what the card would do), so the
 test controls the signing time; they travel through the kiosk's real client to the real server.
-This module's platform accepts assertions up to 3 days old (``--offline-window-s``).
+The bookmobile tests' platform accepts assertions up to 3 days old (``--offline-window-s``).
 """
 
 from __future__ import annotations
@@ -22,29 +22,32 @@ from appliance.errors import AssertionRefused
 from appliance.offline import Assertion, make_nonce, offline_digest
 from appliance.proof import challenge_digest
 from appliance.values import Challenge
-from drivers.card.virtual.pki import citizen
+from drivers.card.virtual.pki import CitizenCredentials, citizen
 from drivers.card.virtual.pki import test_crl as make_crl
 from server.db import connect
 from server.demo import DEMO_TERMINAL, demo_card_number
 from server.registry import add_crl
 from sync.offline import OfflineApi
-from tests.offline.conftest import Plug
+from tests.offline.conftest import Plug, extra_citizen
 
 PINS = {1: "1234", 2: "2580", 3: "0000"}
 NOW = dt.datetime.now(dt.UTC)
 
 
 def signed(
-    number: int, at: dt.datetime, *, terminal_id: str = DEMO_TERMINAL.terminal_id
+    number: int | CitizenCredentials,
+    at: dt.datetime,
+    *,
+    terminal_id: str = DEMO_TERMINAL.terminal_id,
 ) -> Assertion:
-    creds = citizen(number, PINS[number])
+    creds = citizen(number, PINS[number]) if isinstance(number, int) else number
     nonce = make_nonce(terminal_id, at, secrets.token_bytes(16))
     signature = creds.key.sign(offline_digest(nonce), PKCS1v15(), Prehashed(SHA256()))
     der = creds.certificate.public_bytes(serialization.Encoding.DER)
     return Assertion(der, nonce, signature, "8000000007", "000001", at)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(plug: Plug) -> Iterator[OfflineApi]:
     assert plug.server is not None
     client = plug.server.client(DEMO_TERMINAL)
@@ -123,13 +126,14 @@ def test_an_assertion_made_at_another_terminal_is_refused(api: OfflineApi) -> No
 
 def test_revocation_counts_at_signing_time(api: OfflineApi, plug: Plug) -> None:
     revoked_at = (NOW - dt.timedelta(hours=1)).replace(microsecond=0)
-    serial = citizen(3, PINS[3]).certificate.serial_number
+    creds = extra_citizen(plug, 14)
+    serial = creds.certificate.serial_number
     conn = connect(plug.db_path)
     try:
         add_crl(conn, make_crl([(serial, revoked_at)], this_update=revoked_at, number=7))
     finally:
         conn.close()
-    before = api.send(secrets.token_hex(16), signed(3, revoked_at - dt.timedelta(minutes=30)))
-    assert [m.number.value for m in before] == [demo_card_number(3)]
-    after = signed(3, revoked_at + dt.timedelta(minutes=10))
+    before = api.send(secrets.token_hex(16), signed(creds, revoked_at - dt.timedelta(minutes=30)))
+    assert [m.number.value for m in before] == [demo_card_number(14)]
+    after = signed(creds, revoked_at + dt.timedelta(minutes=10))
     assert _refusal(api, after) == "card.rejected"
