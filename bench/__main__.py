@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import card, sip2, ui
+from bench import card, offline, sip2, ui
 
 
 def main() -> None:
     card.main()
     sip2.main()
     ui.main()
+    offline.main()
 
 
 if __name__ == "__main__":
