@@ -184,6 +184,10 @@ CATALOGUE: dict[str, Message] = {
         "書き出しました。図書館システムへの取り込みを確認したら「確定」してください。",
         "Exported. Once the library system has taken the file, confirm to delete the data.",
     ),
+    "offline.export.folder": Message(
+        "書き出し先のフォルダ（USBメモリなど）を入力してください",
+        "Type the folder to export to (e.g. the USB stick)",
+    ),
     "offline.confirmed": Message("{deleted} 件の記録を削除しました", "{deleted} record(s) deleted"),
     "error.offline": Message(
         "オフラインではこのカードを確認できません。図書館カードをご利用いただくか、係員にお知らせください。",

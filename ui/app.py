@@ -18,8 +18,9 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from appliance.errors import ConfigError, KioskError
-from appliance.flow import PendingTap, TapOutcome
+from appliance.flow import PendingTap, TapFlow, TapOutcome
 from appliance.messages import bilingual
+from appliance.offline import OfflineTapFlow, ProvisionalOutcome
 from appliance.values import Pin
 from ui.screens import (
     LANGUAGE_MODES,
@@ -33,6 +34,7 @@ from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
 if TYPE_CHECKING:
+    from ui.offline_wiring import OfflineKit
     from ui.wiring import Kiosk
 
 log = logging.getLogger(__name__)
@@ -51,18 +53,29 @@ class KioskApp(App[None]):
         Binding("f2", "staff", "係員 / Staff"),
     ]
 
-    def __init__(self, kiosk: Kiosk) -> None:
+    def __init__(self, kiosk: Kiosk, offline: OfflineKit | None = None) -> None:
         super().__init__()
         self.kiosk = kiosk
+        self.offline = offline  # bookmobile parts (ui/offline.py); None = not configured
+        self.offline_mode = False  # staff switch: provisional labels, no platform call
+        self._flow: TapFlow | OfflineTapFlow = kiosk.flow
         self.languages = LANGUAGE_MODES[0]
         self.register_theme(HIGH_CONTRAST)
         self._pending: PendingTap | None = None
         self._timer: Timer | None = None
-        self.last_outcome: TapOutcome | None = None
+        self.last_outcome: TapOutcome | ProvisionalOutcome | None = None
 
     # -- screens -------------------------------------------------------------------------------
 
     def _demo_hint(self) -> str:
+        if self.offline_mode and self.offline is not None:
+            from ui.offline import banner_text
+
+            demo = self._demo_only_hint()
+            return banner_text(self.offline) + (f"\n{demo}" if demo else "")
+        return self._demo_only_hint()
+
+    def _demo_only_hint(self) -> str:
         if self.kiosk.demo is None:
             return ""
         return (
@@ -126,8 +139,10 @@ class KioskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="card")
     def _begin(self) -> None:
+        offline = self.offline_mode and self.offline is not None
+        self._flow = self.offline.flow() if offline and self.offline else self.kiosk.flow
         try:
-            pending = self.kiosk.flow.begin(self.kiosk.config.card_timeout_s)
+            pending = self._flow.begin(self.kiosk.config.card_timeout_s)
         except KioskError as exc:
             log.info("card read failed: %s", exc)
             self.call_from_thread(self._show_error, exc)
@@ -166,7 +181,7 @@ class KioskApp(App[None]):
         if pending is None:
             return
         try:
-            outcome = self.kiosk.flow.finish(pending, pin)
+            outcome = self._flow.finish(pending, pin)
         except KioskError as exc:
             log.info("tap failed: %s", exc)
             self.call_from_thread(self._show_error, exc)
@@ -177,12 +192,13 @@ class KioskApp(App[None]):
             return
         self.call_from_thread(self._show_done, outcome)
 
-    def _show_done(self, outcome: TapOutcome) -> None:
+    def _show_done(self, outcome: TapOutcome | ProvisionalOutcome) -> None:
         self.last_outcome = outcome
         where = ""
         if self.kiosk.demo is not None and outcome.printed.artifacts:
             where = "\n".join(outcome.printed.artifacts)
-        self._show(ResultScreen("done.title", where, hint_key="done.hint"))
+        hint = "offline.done.hint" if isinstance(outcome, ProvisionalOutcome) else "done.hint"
+        self._show(ResultScreen("done.title", where, hint_key=hint))
         self._later(self.kiosk.config.result_screen_s)
 
     def _show_error(self, exc: KioskError) -> None:
@@ -205,9 +221,16 @@ def main() -> int:
         print(bilingual(exc.key), file=sys.stderr)
         print(f"({exc})", file=sys.stderr)
         return 3
+    offline = None
     try:
-        KioskApp(kiosk).run()
+        if kiosk.config.offline_token_low:  # a bookmobile kiosk (issue 9)
+            from ui.offline_wiring import build_offline
+
+            offline = build_offline(kiosk)
+        KioskApp(kiosk, offline).run()
     finally:
+        if offline is not None:
+            offline.close()
         kiosk.close()
     print(f"labels: {kiosk.labels_dir}")
     return 0

@@ -65,6 +65,9 @@ class StaffMenuScreen(KioskScreen):
             yield Static(self.say("staff.menu"), id="title")
             with Center():
                 yield Button("診断 / Diagnostics", id="diagnostics")
+            if getattr(self.app, "offline", None) is not None:
+                with Center():
+                    yield Button("移動図書館 / Bookmobile", id="bookmobile")
             with Center():
                 yield Button("戻る / Back", id="back")
         yield Footer()
@@ -72,6 +75,10 @@ class StaffMenuScreen(KioskScreen):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "diagnostics":
             self.app.switch_screen(DiagnosticsScreen())
+        elif event.button.id == "bookmobile":
+            from ui.offline import OfflineStaffScreen
+
+            self.app.switch_screen(OfflineStaffScreen(self.app.offline))  # type: ignore[attr-defined]
         else:
             self.app.action_to_idle()  # type: ignore[attr-defined]
 
