@@ -25,19 +25,19 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── PaperOut
     │   ├── CoverOpen
     │   └── PrinterOffline
-    └── SyncError                        anything between kiosk and platform
-        ├── PlatformUnreachable          network / server down (transient)
-        ├── TerminalRejected             credentials or fingerprint refused
-        ├── CardNotRegistered            card valid, but no library card linked here
-        ├── CardRejected                 certificate / signature refused by the platform
-        ├── MalformedReply               the platform answered something we cannot parse
-        └── AssertionRefused             bookmobile: the platform refused an offline assertion
-    OfflineError                         bookmobile: a card cannot be accepted offline
-    ├── TrustMissing                     no CA/revocation list cached, or no provisional range
-    ├── TrustStale                       the cached revocation list is older than the limit
-    ├── CertificateRevoked               the card's certificate is on the revocation list
-    └── OfflineProofInvalid              chain, validity or signature fails the local check
-    KocError                             an offline-circulation (.koc) file is malformed
+    ├── SyncError                        anything between kiosk and platform
+    │   ├── PlatformUnreachable          network / server down (transient)
+    │   ├── TerminalRejected             credentials or fingerprint refused
+    │   ├── CardNotRegistered            card valid, but no library card linked here
+    │   ├── CardRejected                 certificate / signature refused by the platform
+    │   ├── MalformedReply               the platform answered something we cannot parse
+    │   └── AssertionRefused             bookmobile: the platform refused an offline assertion
+    ├── OfflineError                     bookmobile: a card cannot be accepted offline
+    │   ├── TrustMissing                 no CA/revocation list cached, or no provisional range
+    │   ├── TrustStale                   the cached revocation list is older than the limit
+    │   ├── CertificateRevoked           the card's certificate is on the revocation list
+    │   └── OfflineProofInvalid          chain, validity or signature fails the local check
+    └── KocError                         an offline-circulation (.koc) file is malformed
 """
 
 from __future__ import annotations
