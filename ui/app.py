@@ -58,7 +58,7 @@ class KioskApp(App[None]):
         self.kiosk = kiosk
         self.offline = offline  # bookmobile parts (ui/offline.py); None = not configured
         self.offline_mode = False  # staff switch: provisional labels, no platform call
-        self._flow: TapFlow | OfflineTapFlow = kiosk.flow
+        self._flow: TapFlow | OfflineTapFlow | None = None  # the flow of the tap under way
         self.languages = LANGUAGE_MODES[0]
         self.register_theme(HIGH_CONTRAST)
         self._pending: PendingTap | None = None
@@ -181,7 +181,7 @@ class KioskApp(App[None]):
         if pending is None:
             return
         try:
-            outcome = self._flow.finish(pending, pin)
+            outcome = (self._flow or self.kiosk.flow).finish(pending, pin)
         except KioskError as exc:
             log.info("tap failed: %s", exc)
             self.call_from_thread(self._show_error, exc)
