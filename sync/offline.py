@@ -53,6 +53,11 @@ from sync.offline_trust import TrustMaterial
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEP = dt.timedelta(days=14)
+# Refusals that no retry can change. Anything else (a 400 from a bug, a 5xx) leaves the
+# assertion pending: marking it refused would lose the patron's loans for good.
+_FINAL_REFUSALS = frozenset(
+    {"card.rejected", "assertion.window", "assertion.terminal", "assertion.replayed"}
+)
 _AEAD_NONCE = 12
 
 
@@ -116,10 +121,9 @@ class OfflineApi:
         response = self._client._authed(
             "POST", "/v1/offline/assertions", json=payload, headers={"Idempotency-Key": key}
         )
-        if response.status_code in (400, 403, 409):
-            code = _wire.error_code(response)
-            if code and code != "session.invalid":
-                raise AssertionRefused(f"offline assertion refused: {code}", code=code)
+        code = _wire.error_code(response)
+        if code in _FINAL_REFUSALS:
+            raise AssertionRefused(f"offline assertion refused: {code}", code=code)
         body = self._client._expect(response, 200)
         return [_wire.match(obj) for obj in _wire.field(body, "matches", list)]
 
