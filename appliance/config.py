@@ -72,6 +72,12 @@ class KioskConfig:
     handoff_baud: int = 9600  # serial wedge speed, bits per second
     handoff_enter: bool = True  # press Enter after the number (most card fields expect it)
     handover: str = ""  # "000001=B,000002=A": method per issuer; "" = what the platform says
+    # bookmobile (offline) lending, issue 9 (appliance/offline.py)
+    offline_stop: str = ""  # stop name printed on provisional labels, e.g. 「宮前公民館前」
+    offline_token_low: str = ""  # reserved range of provisional tokens: whole card numbers,
+    offline_token_high: str = ""  # check digit included; "" = no offline lending
+    offline_crl_max_age_h: float = 48.0  # hours; an older revocation list refuses offline taps
+    offline_keep_days: int = 14  # days; assertions and mappings are deleted after this at most
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -140,6 +146,7 @@ def load_config(values: dict[str, Any]) -> KioskConfig:
             problems.append(f"{key}: must be more than 0 seconds")
     problems.extend(_token_problems(clean))
     problems.extend(_handoff_problems(clean))
+    problems.extend(_offline_problems(clean))
     if problems:
         raise ConfigError(problems)
     return KioskConfig(**clean)
@@ -227,4 +234,22 @@ def _printer_problems(clean: dict[str, Any]) -> list[str]:
             found.append(f"{key}: must be more than 0 seconds")
     if clean.get("printer_feed_units_per_dot", 1) not in (1, 2, 3, 4):
         found.append("printer_feed_units_per_dot: 1..4")
+    return found
+
+
+def _offline_problems(clean: dict[str, Any]) -> list[str]:
+    """The bookmobile settings' problems (issue 9); the range itself is checked against the
+    issuer's rules once the issuer is known (``appliance.daytokens.TokenPolicy.problems``)."""
+    found = []
+    low, high = clean.get("offline_token_low", ""), clean.get("offline_token_high", "")
+    if bool(low) != bool(high):
+        found.append("offline_token_low / offline_token_high: set both or neither")
+    for key in ("offline_token_low", "offline_token_high"):
+        value = clean.get(key, "")
+        if value and not (value.isascii() and value.isdigit()):
+            found.append(f"{key}: digits only")
+    if clean.get("offline_crl_max_age_h", 48.0) <= 0:
+        found.append("offline_crl_max_age_h: must be more than 0 hours")
+    if not 1 <= clean.get("offline_keep_days", 14) <= 90:
+        found.append("offline_keep_days: 1 to 90 days")
     return found

@@ -32,7 +32,14 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── CardNotRegistered            card valid, but no library card linked here
     │   ├── CardRejected                 certificate / signature refused by the platform
     │   ├── MalformedReply               the platform answered something we cannot parse
-    │   └── ReEnrolmentNeeded            stored credentials do not unlock on this board
+    │   ├── ReEnrolmentNeeded            stored credentials do not unlock on this board
+    │   └── AssertionRefused             bookmobile: the platform refused an offline assertion
+    ├── OfflineError                     bookmobile: a card cannot be accepted offline
+    │   ├── TrustMissing                 no CA/revocation list cached, or no provisional range
+    │   ├── TrustStale                   the cached revocation list is older than the limit
+    │   ├── CertificateRevoked           the card's certificate is on the revocation list
+    │   └── OfflineProofInvalid          chain, validity or signature fails the local check
+    ├── KocError                         an offline-circulation (.koc) file is malformed
     └── HandoffError                     method C: the keyboard gadget / serial wedge failed
 """
 
@@ -198,3 +205,46 @@ class HandoffError(KioskError):
     """The number could not be typed into the library system (gadget absent, wedge unplugged)."""
 
     key = "error.handoff"
+
+
+# -- bookmobile (offline) lending, issue 9 --------------------------------------------------------
+
+
+class AssertionRefused(SyncError):
+    """The platform refused an offline assertion; ``code`` is its stable error code."""
+
+    key = "error.offline.refused"
+
+    def __init__(self, detail: str = "", *, code: str = "") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class OfflineError(KioskError):
+    key = "error.offline"
+
+
+class TrustMissing(OfflineError):
+    key = "error.offline.trust"
+
+
+class TrustStale(OfflineError):
+    key = "error.offline.stale"
+
+
+class CertificateRevoked(OfflineError):
+    key = "error.offline.revoked"
+
+
+class OfflineProofInvalid(OfflineError):
+    key = "error.offline.proof"
+
+
+class KocError(KioskError):
+    """A .koc file cannot be rewritten; ``problems`` has one entry per bad line."""
+
+    key = "error.offline.koc"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
+        self.problems = list(problems)

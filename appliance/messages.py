@@ -307,6 +307,64 @@ CATALOGUE: dict[str, Message] = {
         "印刷が途中で止まった可能性があります。ラベルが出ていない場合は係員にお知らせください（二重に印刷しないよう、自動では印刷し直しません）。",
         "Printing may have stopped part-way. If no label came out, please tell a staff member (it is not reprinted automatically, so it cannot print twice).",
     ),
+    # Bookmobile (offline) lending, issue 9: patron screens, label, staff resolve/export
+    "offline.banner": Message(
+        "オフライン運用中：仮ラベルを印刷します（失効リスト {age}）",
+        "Offline: provisional labels are printed (revocation list {age})",
+    ),
+    "offline.done.hint": Message(
+        "この仮ラベルで本日貸出できます。カードの番号はあとで図書館が確認します。",
+        "You can borrow today with this provisional label. The library confirms your card later.",
+    ),
+    "offline.pending": Message(
+        "未確認 {pending} 件・確認済み {resolved} 件・照合不可 {refused} 件",
+        "{pending} pending · {resolved} resolved · {refused} could not be resolved",
+    ),
+    "offline.trust": Message(
+        "CA証明書 {cas} 件、失効リストの発行から {age}（上限 {limit}）",
+        "{cas} CA certificate(s); revocation list issued {age} ago (limit {limit})",
+    ),
+    "offline.resolve.done": Message(
+        "{resolved} 件を確認しました（残り {pending} 件）",
+        "{resolved} resolved ({pending} still pending)",
+    ),
+    "offline.export.done": Message(
+        "書き出しました。図書館システムへの取り込みを確認したら「確定」してください。",
+        "Exported. Once the library system has taken the file, confirm to delete the data.",
+    ),
+    "offline.export.folder": Message(
+        "書き出し先のフォルダ（USBメモリなど）を入力してください",
+        "Type the folder to export to (e.g. the USB stick)",
+    ),
+    "offline.confirmed": Message("{deleted} 件の記録を削除しました", "{deleted} record(s) deleted"),
+    "error.offline": Message(
+        "オフラインではこのカードを確認できません。図書館カードをご利用いただくか、係員にお知らせください。",
+        "This card cannot be checked offline. Please use your library card or tell a staff member.",
+    ),
+    "error.offline.trust": Message(
+        "オフライン用の確認データがありません。出発前に係員が準備する必要があります。",
+        "The offline check data is missing. Staff must prepare the kiosk before departure.",
+    ),
+    "error.offline.stale": Message(
+        "失効リストが古いため、オフラインでは受け付けできません。図書館カードをご利用ください。",
+        "The revocation list is too old to accept cards offline. Please use your library card.",
+    ),
+    "error.offline.revoked": Message(
+        "このカードの証明書は失効しています。市区町村の窓口でご確認ください。",
+        "This card's certificate has been revoked. Please check with your city office.",
+    ),
+    "error.offline.proof": Message(
+        "カードの証明書または署名を確認できませんでした。カウンターへお越しください。",
+        "The card's certificate or signature could not be verified. Please go to the counter.",
+    ),
+    "error.offline.refused": Message(
+        "サーバーが仮ラベルの記録を受け付けませんでした（{code}）。係員が確認してください。",
+        "The platform refused a provisional-label record ({code}). Staff should check it.",
+    ),
+    "error.offline.koc": Message(
+        "貸出ファイルに読めない行があります。何も書き出していません。行ごとの内容を確認してください。",
+        "The circulation file has lines that cannot be read. Nothing was written; see each line.",
+    ),
 }
 
 

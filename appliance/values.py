@@ -158,6 +158,7 @@ class LabelJob:
     issued_on: str  # ISO date, the only day the label is valid
     provisional: bool = False
     valid_hours: str = ""  # a day-token label's validity, e.g. "2026-12-01 10:32–20:00"
+    stop: str = ""  # bookmobile stop printed on a provisional label (appliance/offline.py)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import card, labels, sip2, ui
+from bench import card, labels, offline, sip2, ui
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     sip2.main()
     ui.main()
     labels.main()
+    offline.main()
 
 
 if __name__ == "__main__":

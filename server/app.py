@@ -87,8 +87,14 @@ def _count(conn: sqlite3.Connection, now: float, terminal_id: str, kind: str) ->
     )
 
 
-def create_app(db_path: str, *, clock: Callable[[], float] = time.time) -> FastAPI:
-    """The platform on ``db_path`` (migrated now). ``clock`` gives Unix time; tests may fake it."""
+def create_app(
+    db_path: str, *, clock: Callable[[], float] = time.time, offline_window_s: int | None = None
+) -> FastAPI:
+    """The platform on ``db_path`` (migrated now). ``clock`` gives Unix time; tests may fake it.
+
+    ``offline_window_s``: how long after signing a bookmobile assertion is accepted
+    (``server/offline.py``; ``None`` = its default).
+    """
     migrate(db_path)
     app = FastAPI(
         title="MyKey Platform (reference)",
@@ -309,4 +315,8 @@ def create_app(db_path: str, *, clock: Callable[[], float] = time.time) -> FastA
             raise
         return JSONResponse(content, status_code=status)
 
+    from server.offline import WINDOW_SECONDS, offline_router
+
+    window = WINDOW_SECONDS if offline_window_s is None else offline_window_s
+    app.include_router(offline_router(db=db, terminal=terminal, clock=clock, window_s=window))
     return app

@@ -25,7 +25,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.demo:
         load_demo_data(args.db)
-    app = create_app(args.db)
+    app = create_app(args.db, offline_window_s=args.offline_window_s)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -50,6 +50,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--demo", action="store_true", help="load the demo data first")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--offline-window-s",
+        type=int,
+        default=None,
+        help="seconds after signing that a bookmobile assertion is accepted (default 7 days)",
+    )
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo-data", help="add the demo CA, library, terminal and citizens")
     demo.add_argument("--db", required=True)

@@ -125,6 +125,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) STRICT
         """,
     ),
+    # 2: bookmobile (offline) lending, server/offline.py. The CA's revocation lists as published
+    # (public data), and the offline assertions already accepted, by a hash of their nonce only:
+    # enough to refuse a replay, nothing that names the card or the library card number.
+    (
+        """
+        CREATE TABLE crls (
+            issuer      TEXT PRIMARY KEY,  -- RFC 4514 name of the CA that signed it
+            der         BLOB NOT NULL,
+            this_update REAL NOT NULL,  -- Unix time, seconds
+            next_update REAL
+        ) STRICT
+        """,
+        """
+        CREATE TABLE revocations (
+            issuer     TEXT NOT NULL,
+            serial     TEXT NOT NULL,  -- upper-case hex, even length, as citizens.cert_serial
+            revoked_at REAL NOT NULL,  -- Unix time: signatures made before it still hold
+            PRIMARY KEY (issuer, serial)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE offline_seen (
+            nonce_hash  TEXT PRIMARY KEY,  -- SHA-256 hex of the assertion's nonce
+            terminal_id TEXT NOT NULL REFERENCES terminals (terminal_id),
+            idem_key    TEXT NOT NULL,  -- a redelivery with this key is answered again
+            body_hash   TEXT NOT NULL,
+            signed_at   REAL NOT NULL,
+            received_at REAL NOT NULL
+        ) STRICT
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

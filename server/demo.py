@@ -11,14 +11,22 @@ internet.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import NamedTuple
 
 from appliance.checkdigits import compute
 from drivers.card.virtual.demo import DEMO_CITIZENS
-from drivers.card.virtual.pki import test_ca
+from drivers.card.virtual.pki import test_ca, test_crl
 from server.db import connect, migrate
-from server.registry import add_ca, add_citizen, add_issuer, add_terminal, link_service_id
+from server.registry import (
+    add_ca,
+    add_citizen,
+    add_crl,
+    add_issuer,
+    add_terminal,
+    link_service_id,
+)
 
 
 class TerminalCredentials(NamedTuple):
@@ -62,6 +70,8 @@ def load_demo_data(db_path: str | Path) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             add_ca(conn, test_ca().certificate)
+            # a fresh, empty revocation list at every start, as if just fetched from the CA
+            add_crl(conn, test_crl(this_update=dt.datetime.now(dt.UTC).replace(microsecond=0)))
             add_issuer(
                 conn,
                 DEMO_ISSUER_ID,

@@ -101,3 +101,26 @@ def link_service_id(
         " (mykey_id, issuer_id, card_number, address_notice, card_valid) VALUES (?, ?, ?, ?, ?)",
         (mykey_id, issuer_id, card_number, int(address_notice), int(card_valid)),
     )
+
+
+def add_crl(conn: sqlite3.Connection, crl: x509.CertificateRevocationList) -> None:
+    """Keep the CA's latest revocation list (bookmobile kiosks fetch it) and its entries.
+
+    Entries accumulate: a serial stays revoked, with its revocation time, even if a later list
+    drops it after the certificate expired. An older list never replaces a newer one.
+    """
+    issuer = crl.issuer.rfc4514_string()
+    this_update = crl.last_update_utc.timestamp()
+    next_update = crl.next_update_utc.timestamp() if crl.next_update_utc else None
+    conn.execute(
+        "INSERT INTO crls (issuer, der, this_update, next_update) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (issuer) DO UPDATE SET der = excluded.der,"
+        " this_update = excluded.this_update, next_update = excluded.next_update"
+        " WHERE excluded.this_update >= crls.this_update",
+        (issuer, crl.public_bytes(serialization.Encoding.DER), this_update, next_update),
+    )
+    for entry in crl:
+        conn.execute(
+            "INSERT OR IGNORE INTO revocations (issuer, serial, revoked_at) VALUES (?, ?, ?)",
+            (issuer, serial_hex(entry.serial_number), entry.revocation_date_utc.timestamp()),
+        )

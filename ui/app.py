@@ -26,8 +26,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from appliance.errors import ConfigError, KioskError, TerminalRejected
-from appliance.flow import PendingTap, TapOutcome
-from appliance.messages import CATALOGUE, bilingual
+from appliance.flow import PendingTap, TapFlow, TapOutcome
+from appliance.messages import CATALOGUE, Message, bilingual
+from appliance.offline import OfflineTapFlow, ProvisionalOutcome
 from appliance.values import LookupMatch, Pin
 from ui.lookup import LookupWaitScreen, StaffLookupScreen, method_for
 from ui.screens import (
@@ -46,6 +47,7 @@ from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
 if TYPE_CHECKING:
+    from ui.offline_wiring import OfflineKit
     from ui.wiring import Kiosk
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,14 @@ class KioskApp(App[None]):
         Binding("f2", "staff", "係員 / Staff"),
     ]
 
-    def __init__(self, kiosk: Kiosk, *, reenrol: bool = False) -> None:
+    def __init__(
+        self, kiosk: Kiosk, offline: OfflineKit | None = None, *, reenrol: bool = False
+    ) -> None:
         super().__init__()
         self.kiosk = kiosk
+        self.offline = offline  # bookmobile parts (ui/offline.py); None = not configured
+        self.offline_mode = False  # staff switch: provisional labels, no platform call
+        self._flow: TapFlow | OfflineTapFlow | None = None  # the flow of the tap under way
         self.languages = LANGUAGE_MODES[0]
         self.large_text = False
         self.reenrol = reenrol  # the platform refused this kiosk: stay on the re-enrolment screen
@@ -76,11 +83,19 @@ class KioskApp(App[None]):
         self._matches: list[LookupMatch] | None = None
         self._staff = False  # the current card tap is a staff lookup (no label unless asked)
         self._session = 0
-        self.last_outcome: TapOutcome | None = None
+        self.last_outcome: TapOutcome | ProvisionalOutcome | None = None
 
     # -- screens -------------------------------------------------------------------------------
 
     def _demo_hint(self) -> str:
+        if self.offline_mode and self.offline is not None:
+            from ui.offline import banner_text
+
+            demo = self._demo_only_hint()
+            return banner_text(self.offline) + (f"\n{demo}" if demo else "")
+        return self._demo_only_hint()
+
+    def _demo_only_hint(self) -> str:
         if self.kiosk.demo is None:
             return ""
         return (
@@ -111,6 +126,7 @@ class KioskApp(App[None]):
         self._matches = None
         self.last_outcome = None
         self._staff = False
+        self._flow = None
         if isinstance(self.screen, KioskScreen):
             self.screen.wipe()
         if self.kiosk.demo is not None:
@@ -205,8 +221,11 @@ class KioskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="card")
     def _begin(self, session: int) -> None:
+        # a bookmobile patron's tap in offline mode; staff lookups always ask the platform
+        offline = self.offline if self.offline_mode and not self._staff else None
+        flow = self._flow = offline.flow() if offline is not None else self.kiosk.flow
         try:
-            pending = self.kiosk.flow.begin(self.kiosk.config.card_timeout_s)
+            pending = flow.begin(self.kiosk.config.card_timeout_s)
         except Exception as exc:
             self._fail(session, "card read", exc)
             return
@@ -238,8 +257,12 @@ class KioskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="card")
     def _lookup(self, session: int, pending: PendingTap, pin: Pin | None) -> None:
+        flow = self._flow or self.kiosk.flow
         try:
-            matches = self.kiosk.flow.lookup(pending, pin)
+            if isinstance(flow, OfflineTapFlow):  # no platform: a provisional label at once
+                self._reply(session, self._show_done, flow.finish(pending, pin))
+                return
+            matches = flow.lookup(pending, pin)
         except Exception as exc:
             self._fail(session, "lookup", exc)
             return
@@ -277,13 +300,18 @@ class KioskApp(App[None]):
             return
         self._reply(session, self._show_done, outcome)
 
-    def _show_done(self, outcome: TapOutcome) -> None:
+    def _show_done(self, outcome: TapOutcome | ProvisionalOutcome) -> None:
         self.last_outcome = outcome
         where = ""
         if self.kiosk.demo is not None and outcome.printed.artifacts:
             where = "\n".join(outcome.printed.artifacts)
-        issuer = outcome.match.number.issuer
-        instructions = getattr(self.kiosk, "instructions", {}).get(issuer.issuer_id)
+        instructions: Message | None
+        if isinstance(outcome, ProvisionalOutcome):
+            issuer = outcome.job.number.issuer
+            instructions = CATALOGUE["offline.done.hint"]
+        else:
+            issuer = outcome.match.number.issuer
+            instructions = getattr(self.kiosk, "instructions", {}).get(issuer.issuer_id)
         self._show(
             ResultScreen(
                 "done.title",
@@ -335,9 +363,16 @@ def main() -> int:
         print(f"({exc})", file=sys.stderr)
         return 3
     kiosk.instructions.update(read_library_texts())
+    offline = None
     try:
-        KioskApp(kiosk).run()
+        if kiosk.config.offline_token_low:  # a bookmobile kiosk (issue 9)
+            from ui.offline_wiring import build_offline
+
+            offline = build_offline(kiosk)
+        KioskApp(kiosk, offline).run()
     finally:
+        if offline is not None:
+            offline.close()
         kiosk.close()
     print(f"labels: {kiosk.labels_dir}")
     return 0

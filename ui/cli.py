@@ -128,6 +128,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_print_test(sub)
     add_label_jobs(sub)
+    from ui.offline_cli import add_parser as add_offline
+
+    add_offline(sub)
     return p
 
 

@@ -67,6 +67,9 @@ class StaffMenuScreen(KioskScreen):
             for name in ("lookup", "setup", "diagnostics"):
                 with Center():
                     yield Button(both(f"staff.{name}"), id=name, classes="menu")
+            if getattr(self.app, "offline", None) is not None:
+                with Center():
+                    yield Button("移動図書館 / Bookmobile", id="bookmobile", classes="menu")
             with Center():
                 yield Button("戻る / Back", id="back", classes="menu")
         yield Footer()
@@ -79,6 +82,10 @@ class StaffMenuScreen(KioskScreen):
             app.start_staff_lookup()  # type: ignore[attr-defined]
         elif event.button.id == "setup":
             app.switch_screen(SetupScreen(app.kiosk.config.terminal_id))  # type: ignore[attr-defined]
+        elif event.button.id == "bookmobile":
+            from ui.offline import OfflineStaffScreen
+
+            app.switch_screen(OfflineStaffScreen(app.offline))  # type: ignore[attr-defined]
         else:
             app.action_to_idle()  # type: ignore[attr-defined]
 

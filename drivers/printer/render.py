@@ -33,6 +33,7 @@ VALID_TODAY = "本日限り有効 / Valid today only"
 NOTICE = "自動貸出機でお使いください / For the self-checkout"
 DPIS = (180, 203, 300)
 PRINTABLE_MM = {58: 48.0, 80: 72.0}  # printable width of the usual thermal paper rolls
+PROVISIONAL = "仮 / provisional"
 
 _MAX_NARROW_MM = 0.38  # widest narrow bar we aim for; 2 dots is the floor (LABELS.md)
 _MARGIN = 8  # dots left, right, top and bottom of the text
@@ -109,6 +110,8 @@ def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.I
     name = _clean(number.issuer.name)
     if name:
         blocks.append(_shared_text(name, layout, size=layout.px(32)))
+    if job.provisional:  # bookmobile: a token, resolved to the card number back online
+        blocks.append(_text(f"{PROVISIONAL} {job.stop}".strip(), layout, size=layout.px(28)))
     blocks.append(barcode)
     shown = number.label_text()
     if shown:  # the patron's number: drawn each time, never kept in a cache

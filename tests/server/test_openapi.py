@@ -17,6 +17,8 @@ def test_the_document_lists_the_v1_api(api: httpx.Client) -> None:
         ("/v1/challenges", "post"),
         ("/v1/lookups", "post"),
         ("/v1/events", "post"),
+        ("/v1/offline/trust", "get"),
+        ("/v1/offline/assertions", "post"),
     }
     events = doc["paths"]["/v1/events"]["post"]
     assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= (

@@ -99,11 +99,18 @@ def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClie
 
 @contextmanager
 def running_platform(
-    workdir: Path, *, demo: bool = True, timeout: float = 30.0, port: int | None = None
+    workdir: Path,
+    *,
+    demo: bool = True,
+    timeout: float = 30.0,
+    port: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[PlatformServer]:
     """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill).
 
-    The same ``workdir`` and ``port`` again restart the same platform (same database, same URL).
+    Entering again with the same ``workdir`` and ``port`` restarts the same platform (same
+    database, same address): the bookmobile tests "unplug" it that way. ``extra``: more
+    ``serve`` options.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -114,7 +121,8 @@ def running_platform(
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     if demo:
         command.append("--demo")
-    with open(server.log_path, "wb") as log:
+    command.extend(extra)
+    with open(server.log_path, "ab") as log:
         proc = subprocess.Popen(
             command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )

@@ -13,6 +13,7 @@ import hashlib
 import math
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,3 +182,31 @@ def citizen(number: int, pin: str, ca_name: str = "default") -> CitizenCredentia
         .sign(ca.key, hashes.SHA256())
     )
     return CitizenCredentials(number, pin, key, cert)
+
+
+def test_crl(
+    revoked: Sequence[tuple[int, dt.datetime]] = (),
+    *,
+    this_update: dt.datetime,
+    next_update: dt.datetime | None = None,
+    ca_name: str = "default",
+    number: int = 1,
+) -> x509.CertificateRevocationList:
+    """A CRL of the test CA revoking ``(serial, revocation time)`` pairs (bookmobile tests).
+
+    Not cached and not deterministic in its dates: freshness is exactly what the offline checks
+    look at, so the caller says when the list was issued.
+    """
+    ca = test_ca(ca_name)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(this_update)
+        .next_update(next_update or this_update + dt.timedelta(days=2))
+        .add_extension(x509.CRLNumber(number), critical=False)
+    )
+    for serial, when in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
+    return builder.sign(ca.key, hashes.SHA256())
