@@ -117,11 +117,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         """
         CREATE TABLE daily_counts (
-            day         TEXT NOT NULL,  -- ISO date, UTC
+            day         TEXT NOT NULL,  -- ISO date of the Japanese day (JST)
             terminal_id TEXT NOT NULL,
             kind        TEXT NOT NULL,
             count       INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (day, terminal_id, kind)
+        ) STRICT
+        """,
+    ),
+    # 2: the ministry's list (form II), terminal registration (form 10), certificate renewal,
+    # revocation lists, and one library card number per issuer for one citizen only.
+    (
+        "ALTER TABLE terminals ADD COLUMN row_no INTEGER",  # 項番 of form II
+        "ALTER TABLE terminals ADD COLUMN issuer_name TEXT",  # as form II names it
+        "ALTER TABLE terminals ADD COLUMN deleted_at REAL",  # form II's deletion flag
+        "ALTER TABLE terminals ADD COLUMN contact TEXT",  # form 10, JSON object
+        "ALTER TABLE terminals ADD COLUMN registered_at REAL",
+        "ALTER TABLE terminals ADD COLUMN contact_confirmed_at REAL",
+        "CREATE UNIQUE INDEX service_ids_card ON service_ids (issuer_id, card_number)",
+        """
+        CREATE TABLE cert_successors (
+            cert_issuer TEXT NOT NULL,
+            new_serial  TEXT NOT NULL,  -- the re-issued card's certificate
+            old_serial  TEXT NOT NULL,  -- the certificate it replaces
+            PRIMARY KEY (cert_issuer, new_serial)
+        ) STRICT
+        """,
+        """
+        CREATE TABLE crls (
+            ca_subject  TEXT PRIMARY KEY,  -- RFC 4514 name of the CA that signed it
+            der         BLOB NOT NULL,
+            next_update REAL NOT NULL,  -- Unix time; a lookup after it is refused (fail closed)
+            loaded_at   REAL NOT NULL
         ) STRICT
         """,
     ),

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from server.db import hash_password
-from server.verify import serial_hex
+from server.verify import load_crl, serial_hex
 
 
 def add_ca(conn: sqlite3.Connection, certificate: x509.Certificate) -> None:
@@ -101,3 +101,40 @@ def link_service_id(
         " (mykey_id, issuer_id, card_number, address_notice, card_valid) VALUES (?, ?, ?, ?, ?)",
         (mykey_id, issuer_id, card_number, int(address_notice), int(card_valid)),
     )
+
+
+def add_successor(
+    conn: sqlite3.Connection, ca_subject: str, old_serial: str, new_serial: str
+) -> None:
+    """Record that the CA re-issued a card: ``new_serial`` replaces ``old_serial`` (hex).
+
+    The citizen is moved to the new certificate at its first use (:mod:`server.mykey`).
+    """
+    conn.execute(
+        "INSERT OR REPLACE INTO cert_successors (cert_issuer, new_serial, old_serial)"
+        " VALUES (?, ?, ?)",
+        (ca_subject, new_serial.upper(), old_serial.upper()),
+    )
+
+
+def add_crl(conn: sqlite3.Connection, data: bytes, *, now: float) -> str:
+    """Load a CA's revocation list (PEM or DER), replacing the CA's previous one.
+
+    The list must be signed by a trusted CA; returns that CA's subject. ValueError otherwise.
+    """
+    crl = load_crl(data)
+    for (pem,) in conn.execute("SELECT pem FROM ca_certificates"):
+        ca = x509.load_pem_x509_certificate(pem.encode())
+        if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+            break
+    else:
+        raise ValueError("the revocation list is not signed by a trusted CA")
+    if crl.next_update_utc is None:
+        raise ValueError("the revocation list has no nextUpdate")
+    subject = crl.issuer.rfc4514_string()
+    conn.execute(
+        "INSERT OR REPLACE INTO crls (ca_subject, der, next_update, loaded_at) VALUES (?, ?, ?, ?)",
+        (subject, crl.public_bytes(serialization.Encoding.DER), crl.next_update_utc.timestamp(),
+         now),
+    )  # fmt: skip
+    return subject

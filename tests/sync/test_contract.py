@@ -161,7 +161,7 @@ def test_the_checker_catches_what_it_should(platform_server: PlatformServer) -> 
     assert (
         problems(lookup, {"nonce": "AAAA", "certificate": "AAAA", "signature": "AAAA"}, doc) == []
     )
-    assert problems(lookup, {"nonce": "AAAA", "certificate": "AAAA"}, doc)
+    assert problems(lookup, {"nonce": "AAAA", "signature": "AAAA"}, doc)  # no certificate
     assert problems(lookup, {"nonce": "!!!!", "certificate": "AAAA", "signature": "AAAA"}, doc)
     assert problems(
         lookup, {"nonce": "AAAA", "certificate": "AAAA", "signature": "AAAA", "x": 1}, doc
