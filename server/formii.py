@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from server.db import hash_password, verify_password
@@ -206,12 +208,15 @@ def import_terminals(
     issuers: dict[str, list[str]] = {}
     for r in conn.execute("SELECT issuer_id, name FROM issuers"):
         issuers.setdefault(r["name"], []).append(r["issuer_id"])
+
     # The slow part (scrypt) before the transaction: new hashes, and which passwords changed.
-    hashes: dict[str, str | None] = {}
-    for row in rows:
+    def new_hash(row: TerminalRow) -> str | None:
         old = stored.get(row.terminal_id)
         keep = old is not None and verify_password(row.password, old["password_hash"])
-        hashes[row.terminal_id] = None if keep or row.delete else hash_password(row.password)
+        return None if keep or row.delete else hash_password(row.password)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # scrypt frees the GIL
+        hashes = dict(zip((r.terminal_id for r in rows), pool.map(new_hash, rows), strict=True))
     conn.execute("BEGIN IMMEDIATE")
     try:
         for row in rows:

@@ -38,6 +38,7 @@ def test_the_document_lists_the_v1_api(api: httpx.Client) -> None:
             else:
                 assert "security" not in op, (path, method)
 
+
 def test_no_schema_has_a_place_for_the_mykey_id(api: httpx.Client) -> None:
     text = json.dumps(api.get("/openapi.json").json()["components"]).lower()
     assert "mykey_id" not in text and "mykeyid" not in text

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +99,7 @@ def demo_client(server: PlatformServer, *, timeout: float = 5.0) -> PlatformClie
 
 @contextmanager
 def running_platform(
-    workdir: Path, *, demo: bool = True, timeout: float = 30.0
+    workdir: Path, *, demo: bool = True, timeout: float = 30.0, extra: Sequence[str] = ()
 ) -> Iterator[PlatformServer]:
     """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +111,7 @@ def running_platform(
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     if demo:
         command.append("--demo")
+    command += extra
     with open(server.log_path, "wb") as log:
         proc = subprocess.Popen(
             command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
