@@ -9,13 +9,14 @@ CardReader     drivers.card.pcsc.PcscReader (pyscard)       drivers.card.virtual
 Platform       sync.client.PlatformClient (httpx)           tests use the real server
 LabelPrinter   drivers.printer.escpos_printer.EscposPrinter  drivers.printer.virtual
 Outbox         sync.store.LocalStore                        appliance.fakes.MemoryOutbox
+ServiceIds     sync.client.PlatformClient (httpx)           tests use the real server
 =============  ===========================================  ==================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
@@ -92,3 +93,33 @@ class Outbox(Protocol):
 
 class Clock(Protocol):
     def today(self) -> dt.date: ...
+
+
+# -- server / sync area (issue 5): the staff's service-ID registration ---------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredServiceId:
+    """What the platform stored, for the staff's confirmation screen (never the MyKey ID)."""
+
+    issuer_id: str
+    card_number: str = field(repr=False)
+    address_notice: bool
+
+
+class ServiceIds(Protocol):
+    """Service-ID registration at the counter (staff flow).
+
+    Each call needs a proof over a fresh challenge of its own purpose: ``challenge("register")``
+    for :meth:`register_service_id`, ``challenge("unregister")`` for :meth:`delete_service_id`
+    (the patron's PIN consents). Refusals raise ``ServiceIdRefused`` with the reason's message
+    key; a retried call with the same proof is harmless (idempotency key from the nonce).
+    """
+
+    def challenge(self, purpose: str = "lookup") -> Challenge: ...
+
+    def register_service_id(
+        self, proof: CardProof, issuer_id: str, card_number: str, *, address_notice: bool
+    ) -> RegisteredServiceId: ...
+
+    def delete_service_id(self, proof: CardProof, issuer_id: str) -> None: ...
