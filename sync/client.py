@@ -13,7 +13,7 @@ How answers become errors (all :class:`appliance.errors.SyncError` subclasses)::
     401 session.invalid right after signing in    TerminalRejected
     service-ID registration / deletion refused    ServiceIdRefused (``code`` says why)
     terminal registration form refused            RegistrationInvalid (every field's problems)
-    403 card.rejected                             CardRejected
+    403 card.rejected, 403 card.pin_required      CardRejected
     400 challenge.invalid                         ChallengeRefused (took too long: tap again)
     anything else unexpected, or a body that does
     not match the OpenAPI document                MalformedReply
@@ -359,7 +359,7 @@ class PlatformClient:
         status, code = response.status_code, _wire.error_code(response)
         where = f"{response.request.method} {response.request.url.path}"
         log.warning("%s refused: HTTP %d %s", where, status, code or "-")
-        if status == 403 and code == "card.rejected":
+        if status == 403 and code in ("card.rejected", "card.pin_required"):
             raise CardRejected(f"{where}: the platform refused the card's proof")
         if status == 400 and code == "challenge.invalid":
             raise ChallengeRefused(f"{where}: challenge unknown, used or expired")
