@@ -14,6 +14,7 @@ database. The address is the TCP peer: no ``X-Forwarded-For`` is trusted.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +46,7 @@ class SignInLimiter:
                 times = self._recent(key, now)
                 if times is not None and len(times) >= self._limits[key[0]]:
                     wait = max(wait, times[0] + self._window - now)
-        return int(wait) + 1 if wait > 0 else 0
+        return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, terminal_id: str, address: str) -> None:
         now = self._clock()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -210,18 +209,3 @@ def test_failed_sign_ins_are_throttled_per_terminal(
     assert 0 < int(r.headers["Retry-After"]) <= 900
     assert register(api, form(tid)).status_code == 429  # registration checks the password too
     assert sign_in(api, bystander, fake_fingerprint(bystander)).status_code == 200
-
-
-def test_failed_sign_ins_are_throttled_per_address(tmp_path: Path) -> None:
-    extra = ["--max-failures-per-terminal", "100", "--max-failures-per-address", "4",
-             "--open-enrolment"]  # fmt: skip
-    with (
-        running_platform(tmp_path, demo=False, extra=extra) as own,
-        httpx.Client(base_url=own.base_url, timeout=10.0) as api,
-    ):
-        tid = fresh_terminal(own)
-        for n in range(4):  # four guesses at four different terminal IDs
-            assert sign_in(api, f"5000000{n}", fake_fingerprint(), "guess").status_code == 401
-        r = sign_in(api, tid, fake_fingerprint(tid))
-        assert r.status_code == 429
-        assert r.json()["error"] == "signin.throttled"
