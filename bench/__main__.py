@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bench import card, sip2, ui
+from bench import platform as platform_bench
 
 
 def main() -> None:
     card.main()
     sip2.main()
     ui.main()
+    platform_bench.main()
 
 
 if __name__ == "__main__":

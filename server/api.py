@@ -74,6 +74,7 @@ class Platform:
     settings: Settings
     limiter: SignInLimiter
     pool: Pool
+    ephemeral: Pool  # synchronous=NORMAL: challenges and lookups (see server.db)
     trust: TrustStore = field(default_factory=TrustStore)
 
 
@@ -96,6 +97,18 @@ async def db(state: State) -> AsyncIterator[sqlite3.Connection]:
 
 
 Db = Annotated[sqlite3.Connection, Depends(db)]
+
+
+async def ephemeral_db(state: State) -> AsyncIterator[sqlite3.Connection]:
+    """A pooled connection whose commits skip the fsync: for short-lived bookkeeping only."""
+    conn = state.ephemeral.acquire()
+    try:
+        yield conn
+    finally:
+        state.ephemeral.release(conn)
+
+
+EphemeralDb = Annotated[sqlite3.Connection, Depends(ephemeral_db)]
 bearer = HTTPBearer(auto_error=False, description="The token from POST /v1/sessions")
 
 

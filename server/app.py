@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import models, routes_cards, routes_terminals
 from server.api import ApiError, Platform, Settings
-from server.db import Pool, connect, migrate
+from server.db import EPHEMERAL, Pool, connect, migrate
 from server.ratelimit import SignInLimiter
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def create_app(
         clock=clock,
         settings=settings,
         pool=Pool(db_path),
+        ephemeral=Pool(db_path, synchronous=EPHEMERAL),
         limiter=SignInLimiter(
             max_per_terminal=settings.max_failures_per_terminal,
             max_per_address=settings.max_failures_per_address,

@@ -27,6 +27,7 @@ from server import cardrules, models, mykey
 from server.api import (
     ApiError,
     Db,
+    EphemeralDb,
     IdempotencyKey,
     Platform,
     State,
@@ -87,7 +88,7 @@ def _prove(
 
 @router.post("/v1/challenges", response_model=models.Challenge)
 def challenge(
-    body: models.ChallengeRequest, term: Terminal, state: State, conn: Db
+    body: models.ChallengeRequest, term: Terminal, state: State, conn: EphemeralDb
 ) -> models.Challenge:
     """A single-use nonce. Not idempotency-keyed: a repeat simply makes another one."""
     nonce = secrets.token_bytes(32)
@@ -104,7 +105,7 @@ def challenge(
 
 @router.post("/v1/lookups", response_model=models.LookupResult)
 def lookup(
-    body: models.LookupRequest, term: Terminal, state: State, conn: Db
+    body: models.LookupRequest, term: Terminal, state: State, conn: EphemeralDb
 ) -> models.LookupResult:
     terminal_id: str = term["terminal_id"]
     now = state.clock()
