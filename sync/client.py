@@ -245,9 +245,11 @@ class PlatformClient:
     def _refuse_service_id(self, response: httpx.Response) -> NoReturn:
         code = _wire.error_code(response)
         if code in ServiceIdRefused.KEYS:
-            body = _wire.json_object(response)
-            problems = body.get("problems", [])
-            codes = [p.get("code", "") for p in problems if isinstance(p, dict)]
+            problems = _wire.json_object(response).get("problems", [])
+            listed = problems if isinstance(problems, list) else []
+            codes = [
+                p["code"] for p in listed if isinstance(p, dict) and isinstance(p.get("code"), str)
+            ]
             raise ServiceIdRefused(code, f"HTTP {response.status_code} {code}", codes)
         self._refuse(response)
 
