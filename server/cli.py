@@ -26,6 +26,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def database(value: str) -> str:
+    """``--db``: a SQLite file, as a path or a ``sqlite:///path`` URL.
+
+    PostgreSQL (``postgresql://...``) is planned for fleets but not built: the SQL is SQLite's
+    (STRICT tables, GLOB checks), and saying so beats failing on the first query.
+    """
+    if value.startswith("sqlite:///"):
+        return value.removeprefix("sqlite:///") or ":memory:"
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise argparse.ArgumentTypeError(
+            f"{scheme}:// databases are not supported yet; give a SQLite file (or sqlite:///path)"
+        )
+    return value
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -132,7 +148,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mykey-platform", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--db", required=True, help="SQLite file (created and migrated)")
+    serve.add_argument(
+        "--db", required=True, type=database, help="SQLite file or sqlite:///path (migrated)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--demo", action="store_true", help="load the demo data first")
@@ -146,19 +164,19 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo-data", help="add the demo CA, library, terminal and citizens")
-    demo.add_argument("--db", required=True)
+    demo.add_argument("--db", required=True, type=database)
     demo.set_defaults(func=cmd_demo_data)
     imp = sub.add_parser("import-terminals", help="import the ministry's form II list (CSV)")
-    imp.add_argument("--db", required=True)
+    imp.add_argument("--db", required=True, type=database)
     imp.add_argument("file", help="UTF-8 or Shift_JIS CSV")
     imp.set_defaults(func=cmd_import_terminals)
     con = sub.add_parser("contacts", help="list registered terminals' contact details")
-    con.add_argument("--db", required=True)
+    con.add_argument("--db", required=True, type=database)
     con.add_argument("--unconfirmed", action="store_true", help="only those not yet confirmed")
     con.add_argument("--confirm", nargs="+", metavar="TERMINAL_ID", help="mark confirmed")
     con.set_defaults(func=cmd_contacts)
     crl = sub.add_parser("add-crl", help="load a CA's certificate revocation list (PEM/DER)")
-    crl.add_argument("--db", required=True)
+    crl.add_argument("--db", required=True, type=database)
     crl.add_argument("file")
     crl.set_defaults(func=cmd_add_crl)
     return p
