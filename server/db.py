@@ -145,6 +145,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE terminals ADD COLUMN registered_at REAL",
         "ALTER TABLE terminals ADD COLUMN contact_confirmed_at REAL",
         "CREATE UNIQUE INDEX service_ids_card ON service_ids (issuer_id, card_number)",
+        "CREATE INDEX idempotency_age ON idempotency (created_at)",  # the daily purge
         """
         CREATE TABLE cert_successors (
             cert_issuer TEXT NOT NULL,

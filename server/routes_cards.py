@@ -188,20 +188,22 @@ def register_service_id(
     """Staff link a library card to the patron's card (challenge purpose ``register``)."""
     terminal_id: str = term["terminal_id"]
     now = state.clock()
+    # Checked before the challenge is spent and before anything is stored under the key, so
+    # staff can correct a typo and send the same card proof again.
+    issuer = _served_issuer(conn, term, body.issuer_id)
+    found = cardrules.problems(
+        body.card_number,
+        symbology=issuer["symbology"],
+        check_scheme=issuer["check_scheme"],
+        lengths=issuer["lengths"],
+    )
+    if found:
+        raise ApiError(
+            400, "card_number.invalid", "the card number breaks the library's rules",
+            problems=[models.Problem(field="card_number", code=c, detail=d) for c, d in found],
+        )  # fmt: skip
 
     def action() -> tuple[int, dict[str, Any]]:
-        issuer = _served_issuer(conn, term, body.issuer_id)
-        found = cardrules.problems(
-            body.card_number,
-            symbology=issuer["symbology"],
-            check_scheme=issuer["check_scheme"],
-            lengths=issuer["lengths"],
-        )
-        if found:
-            raise ApiError(
-                400, "card_number.invalid", "the card number breaks the library's rules",
-                problems=[models.Problem(field="card_number", code=c, detail=d) for c, d in found],
-            )  # fmt: skip
         cert = _prove(state, conn, terminal_id, "register", body.nonce, body.certificate,
                       body.signature, now)  # fmt: skip
         citizen = _citizen(conn, cert)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -178,7 +179,7 @@ class PlatformClient:
             "address_notice": address_notice,
         }
         response = self._authed(
-            "POST", "/v1/service-ids", json=payload, headers={"Idempotency-Key": _key(proof)}
+            "POST", "/v1/service-ids", json=payload, headers={"Idempotency-Key": _key(payload)}
         )
         if response.status_code != 201:
             self._refuse_service_id(response)
@@ -198,7 +199,7 @@ class PlatformClient:
             "POST",
             "/v1/service-ids/deletions",
             json=payload,
-            headers={"Idempotency-Key": _key(proof)},
+            headers={"Idempotency-Key": _key(payload)},
         )
         if response.status_code != 200:
             self._refuse_service_id(response)
@@ -382,6 +383,9 @@ def _proof_fields(proof: CardProof) -> dict[str, str]:
     }
 
 
-def _key(proof: CardProof) -> str:
-    """One idempotency key per challenge: a retry of the same proof replays, a new tap acts."""
-    return "p-" + hashlib.sha256(proof.nonce).hexdigest()[:40]
+def _key(payload: Mapping[str, object]) -> str:
+    """The idempotency key of a proof-carrying write: a digest of the whole request, which
+    holds the challenge. A retry of the same call replays; the same proof with a corrected
+    card number is a new request (and a spent challenge then says "tap again")."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return "p-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]

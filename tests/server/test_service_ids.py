@@ -242,3 +242,18 @@ def test_the_platform_and_the_kiosk_agree_on_every_card_number_rule(scheme: str)
             value, symbology="codabar", check_scheme=scheme, lengths="8,10"
         )
         assert server_ok == (not kiosk_problems(value, issuer)), value
+
+
+def test_a_typo_in_the_number_does_not_spend_the_patrons_proof(
+    api: httpx.Client,
+    auth: dict[str, str],
+    terminal: TerminalCredentials,
+    patron: CitizenCredentials,
+) -> None:
+    tid, number = terminal.terminal_id, new_card_number()
+    body = {**card_proof(api, auth, tid, patron, "register"), "issuer_id": DEMO_ISSUER_ID,
+            "card_number": number[:-1], "address_notice": False}  # fmt: skip
+    key = uuid.uuid4().hex
+    assert _register(api, auth, tid, patron, "", key=key, body=body).status_code == 400
+    fixed = _register(api, auth, tid, patron, "", key=key, body={**body, "card_number": number})
+    assert fixed.status_code == 201, fixed.text
