@@ -209,3 +209,21 @@ def test_failed_sign_ins_are_throttled_per_terminal(
     assert 0 < int(r.headers["Retry-After"]) <= 900
     assert register(api, form(tid)).status_code == 429  # registration checks the password too
     assert sign_in(api, bystander, fake_fingerprint(bystander)).status_code == 200
+
+
+def test_a_terminal_the_ministry_deletes_loses_its_session_and_its_sign_in(
+    api: httpx.Client, server: PlatformServer
+) -> None:
+    tid = fresh_terminal(server)
+    assert register(api, form(tid)).status_code == 200
+    token = sign_in(api, tid, fake_fingerprint(tid)).json()["token"]
+    conn = connect(server.db_path)
+    try:
+        import_terminals(
+            conn, (HEADER + f"ア,1,川崎市立図書館,館,端末,{tid},pw-{tid},要\n").encode()
+        )
+    finally:
+        conn.close()
+    assert api.get("/v1/issuers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    r = sign_in(api, tid, fake_fingerprint(tid))
+    assert (r.status_code, r.json()["error"]) == (401, "terminal.credentials")
