@@ -83,8 +83,9 @@ def register_terminal(
     idempotency_key: IdempotencyKey,
 ) -> Any:
     """Form 10: bind this board to the terminal ID and leave contact details to confirm."""
-    problems = enrolment.credential_problems(body) + enrolment.contact_problems(body)
-    if enrolment.credential_problems(body):
+    credentials = enrolment.credential_problems(body)
+    problems = credentials + enrolment.contact_problems(body)
+    if credentials:  # no terminal to check the rest against: report what can be judged
         raise ApiError(400, "registration.invalid", "see problems", problems=problems)
     row = _check_password(state, conn, body.terminal_id, body.password, _address(request))
     problems += enrolment.issuer_problems(conn, row, body)

@@ -48,7 +48,7 @@ from appliance.errors import (
     SyncError,
     TerminalRejected,
 )
-from appliance.ports import DeviceState, DeviceStatus, RegisteredServiceId
+from appliance.ports import DeviceState, DeviceStatus, RegisteredServiceId, ServiceIds
 from appliance.values import CardProof, Challenge, Issuer, LookupMatch
 from sync import _wire
 
@@ -373,6 +373,11 @@ class PlatformClient:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _as_service_ids(client: PlatformClient) -> ServiceIds:
+    """Never called: mypy checks here that the client satisfies the staff port."""
+    return client
 
 
 def _proof_fields(proof: CardProof) -> dict[str, str]:
