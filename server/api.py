@@ -26,7 +26,9 @@ from server.ratelimit import SignInLimiter
 from server.verify import TrustStore
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")  # daily counts follow the Japanese day
-IDEMPOTENCY_SECONDS = 24 * 3600  # a stored answer is replayed for a day, then forgotten
+# A stored answer is replayed for 30 days, then forgotten: longer than any terminal keeps
+# retrying one write (a bookmobile offline for a fortnight still gets exactly-once events).
+IDEMPOTENCY_SECONDS = 30 * 24 * 3600
 
 
 class ApiError(Exception):
