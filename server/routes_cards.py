@@ -93,11 +93,12 @@ def challenge(
     """A single-use nonce. Not idempotency-keyed: a repeat simply makes another one."""
     nonce = secrets.token_bytes(32)
     now = state.clock()
-    conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
-    conn.execute(
-        "INSERT INTO nonces (nonce, terminal_id, purpose, expires_at) VALUES (?, ?, ?, ?)",
-        (nonce, term["terminal_id"], body.purpose, now + CHALLENGE_SECONDS),
-    )
+    with state.write_lock:
+        conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
+        conn.execute(
+            "INSERT INTO nonces (nonce, terminal_id, purpose, expires_at) VALUES (?, ?, ?, ?)",
+            (nonce, term["terminal_id"], body.purpose, now + CHALLENGE_SECONDS),
+        )
     return models.Challenge(
         nonce=base64.b64encode(nonce).decode("ascii"), expires_in=CHALLENGE_SECONDS
     )
@@ -109,37 +110,40 @@ def lookup(
 ) -> models.LookupResult:
     terminal_id: str = term["terminal_id"]
     now = state.clock()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with state.write_lock:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            cert = _prove(state, conn, terminal_id, "lookup", body.nonce, body.certificate,
-                          body.signature, now)  # fmt: skip
-        except ApiError as exc:
-            conn.execute("COMMIT" if exc.error == "card.rejected" else "ROLLBACK")
+            try:
+                cert = _prove(state, conn, terminal_id, "lookup", body.nonce, body.certificate,
+                              body.signature, now)  # fmt: skip
+            except ApiError as exc:
+                conn.execute("COMMIT" if exc.error == "card.rejected" else "ROLLBACK")
+                raise
+            if body.signature is None and term["issuer_id"] is not None:
+                pin = conn.execute(
+                    "SELECT pin_required FROM issuers WHERE issuer_id = ?", (term["issuer_id"],)
+                ).fetchone()
+                if pin is not None and pin["pin_required"]:
+                    count(conn, now, terminal_id, "lookup_rejected")
+                    conn.execute("COMMIT")
+                    raise ApiError(
+                        403,
+                        "card.pin_required",
+                        "this library's policy needs the PIN (a signature)",
+                    )
+            citizen = mykey.citizen_for_certificate(conn, cert)
+            rows = conn.execute(
+                "SELECT i.*, s.card_number, s.card_valid, s.address_notice, s.address_changed"
+                " FROM service_ids s JOIN issuers i USING (issuer_id)"
+                " WHERE s.mykey_id = ? AND s.issuer_id = ?",
+                (citizen, term["issuer_id"]),
+            ).fetchall()
+            count(conn, now, terminal_id, "lookup")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        if body.signature is None and term["issuer_id"] is not None:
-            pin = conn.execute(
-                "SELECT pin_required FROM issuers WHERE issuer_id = ?", (term["issuer_id"],)
-            ).fetchone()
-            if pin is not None and pin["pin_required"]:
-                count(conn, now, terminal_id, "lookup_rejected")
-                conn.execute("COMMIT")
-                raise ApiError(
-                    403, "card.pin_required", "this library's policy needs the PIN (a signature)"
-                )
-        citizen = mykey.citizen_for_certificate(conn, cert)
-        rows = conn.execute(
-            "SELECT i.*, s.card_number, s.card_valid, s.address_notice, s.address_changed"
-            " FROM service_ids s JOIN issuers i USING (issuer_id)"
-            " WHERE s.mykey_id = ? AND s.issuer_id = ?",
-            (citizen, term["issuer_id"]),
-        ).fetchall()
-        count(conn, now, terminal_id, "lookup")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     log.info("lookup at terminal %s: %d match(es)", terminal_id, len(rows))
     return models.LookupResult(
         matches=[
@@ -243,7 +247,7 @@ def register_service_id(
     digest = body_hash("service-id", body.model_dump(mode="json"))
     return idempotent(
         conn, terminal_id=terminal_id, key=idempotency_key, digest=digest, now=now,
-        action=action,
+        action=action, lock=state.write_lock,
     )  # fmt: skip
 
 
@@ -277,5 +281,5 @@ def delete_service_id(
     digest = body_hash("service-id-deletion", body.model_dump(mode="json"))
     return idempotent(
         conn, terminal_id=terminal_id, key=idempotency_key, digest=digest, now=now,
-        action=action,
+        action=action, lock=state.write_lock,
     )  # fmt: skip

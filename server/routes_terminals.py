@@ -107,7 +107,7 @@ def register_terminal(
     digest = body_hash("terminal-registration", body.model_dump(mode="json"))
     return idempotent(
         conn, terminal_id=body.terminal_id, key=idempotency_key, digest=digest, now=now,
-        action=action,
+        action=action, lock=state.write_lock,
     )  # fmt: skip
 
 
@@ -147,11 +147,12 @@ def sign_in(
         )
     token = secrets.token_urlsafe(32)
     now = state.clock()
-    conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-    conn.execute(
-        "INSERT INTO sessions (token_hash, terminal_id, expires_at) VALUES (?, ?, ?)",
-        (hashlib.sha256(token.encode()).hexdigest(), body.terminal_id, now + SESSION_SECONDS),
-    )
+    with state.write_lock:
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+        conn.execute(
+            "INSERT INTO sessions (token_hash, terminal_id, expires_at) VALUES (?, ?, ?)",
+            (hashlib.sha256(token.encode()).hexdigest(), body.terminal_id, now + SESSION_SECONDS),
+        )
     return models.Session(token=token, expires_in=SESSION_SECONDS)
 
 
@@ -189,4 +190,5 @@ def event(
     return idempotent(
         conn, terminal_id=terminal_id, key=idempotency_key,
         digest=body_hash("event", body.model_dump(mode="json")), now=now, action=action,
+        lock=state.write_lock,
     )  # fmt: skip

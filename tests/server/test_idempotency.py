@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ def test_answers_errors_included_replay_until_they_age_out(tmp_path: Path) -> No
     conn = connect(tmp_path / "p.sqlite")
     add_terminal(conn, "00000001", "pw", place="館", name="端末")
     runs: list[int] = []
+    lock = threading.Lock()
 
     def action() -> tuple[int, dict[str, Any]]:
         runs.append(1)
@@ -25,8 +27,8 @@ def test_answers_errors_included_replay_until_they_age_out(tmp_path: Path) -> No
         return 201, {"n": len(runs)}
 
     def call(now: float, body: object = "b") -> tuple[int, Any]:
-        r = idempotent(conn, terminal_id="00000001", key="k" * 8,
-                       digest=body_hash("op", body), now=now, action=action)  # fmt: skip
+        r = idempotent(conn, terminal_id="00000001", key="k" * 8, digest=body_hash("op", body),
+                       now=now, action=action, lock=lock)  # fmt: skip
         return r.status_code, json.loads(bytes(r.body))
 
     assert call(0.0) == (409, {"error": "service_id.exists", "detail": "already"})
