@@ -33,6 +33,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── CardRejected                 certificate / signature refused by the platform
     │   ├── MalformedReply               the platform answered something we cannot parse
     │   ├── ReEnrolmentNeeded            stored credentials do not unlock on this board
+    │   ├── ServiceIdRefused             staff registration refused (``code``: exists, taken, ...)
+    │   ├── RegistrationInvalid          terminal registration form: ``problems``, every one
     │   └── AssertionRefused             bookmobile: the platform refused an offline assertion
     ├── OfflineError                     bookmobile: a card cannot be accepted offline
     │   ├── TrustMissing                 no CA/revocation list cached, or no provisional range
@@ -44,6 +46,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class KioskError(Exception):
@@ -248,3 +252,41 @@ class KocError(KioskError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
         self.problems = list(problems)
+
+
+# -- server / sync area: service-ID registration and terminal registration (issue 5) -----------
+
+
+class ServiceIdRefused(SyncError):
+    """The platform refused a service-ID registration or deletion; ``code`` says why.
+
+    Staff-facing: the message says what to do (delete the old link first, check the number,
+    create a MyKey ID first). ``problems`` lists the card-number rules broken, if any.
+    """
+
+    key = "error.service_id.refused"
+    KEYS: ClassVar[dict[str, str]] = {
+        "service_id.exists": "error.service_id.exists",
+        "service_id.conflict": "error.service_id.conflict",
+        "service_id.taken": "error.service_id.taken",
+        "service_id.unknown": "error.service_id.unknown",
+        "citizen.unknown": "error.service_id.no_mykey",
+        "card_number.invalid": "error.service_id.number",
+        "issuer.not_served": "error.service_id.issuer",
+    }
+
+    def __init__(self, code: str, detail: str = "", problems: list[str] | None = None) -> None:
+        super().__init__(detail or code)
+        self.code = code
+        self.key = self.KEYS.get(code, type(self).key)
+        self.problems = list(problems or [])
+
+
+class RegistrationInvalid(SyncError):
+    """The terminal registration form (form 10) has problems; ``problems`` maps field -> codes."""
+
+    key = "error.registration.invalid"
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{f}: {', '.join(c)}" for f, c in problems.items()))
+        self.problems = problems

@@ -365,6 +365,47 @@ CATALOGUE: dict[str, Message] = {
         "貸出ファイルに読めない行があります。何も書き出していません。行ごとの内容を確認してください。",
         "The circulation file has lines that cannot be read. Nothing was written; see each line.",
     ),
+    # -- server / sync area (issue 5): staff service-ID registration, terminal registration --
+    "error.service_id.refused": Message(
+        "登録できませんでした。もう一度お試しください。",
+        "The registration was refused. Please try again.",
+    ),
+    "error.service_id.exists": Message(
+        "このカードはこの図書館カード番号ですでに登録されています。",
+        "This card is already registered with this library card number.",
+    ),
+    "error.service_id.conflict": Message(
+        "このカードは別の図書館カード番号で登録済みです。先に登録を削除してください。",
+        "This card is registered with another library card number. Delete that link first.",
+    ),
+    "error.service_id.taken": Message(
+        "この図書館カード番号は別のマイナンバーカードに登録されています。番号を確認してください。",
+        "This library card number is linked to another card. Please check the number.",
+    ),
+    "error.service_id.unknown": Message(
+        "このカードはこの図書館に登録されていません。削除するものはありません。",
+        "This card is not registered at this library; there is nothing to delete.",
+    ),
+    "error.service_id.no_mykey": Message(
+        "このカードにはマイキーIDがありません。先にマイキーIDを作成してください。",
+        "This card has no MyKey ID yet. Please create one first.",
+    ),
+    "error.service_id.number": Message(
+        "図書館カード番号が正しくありません（桁数・チェックディジット）。確認して入力し直してください。",
+        "The library card number is not valid (length or check digit). Please check and re-enter it.",
+    ),
+    "error.service_id.issuer": Message(
+        "この端末はその図書館の登録を扱えません。端末の設定を確認してください。",
+        "This terminal does not serve that library. Please check the terminal's settings.",
+    ),
+    "error.registration.invalid": Message(
+        "登録内容に誤りがあります。印の付いた項目を確認してください。",
+        "Some registration details are wrong. Please check the marked fields.",
+    ),
+    "error.platform.throttled": Message(
+        "ログインの失敗が続いたため、しばらく待つ必要があります。{retry_after}秒後にお試しください。",
+        "Too many failed sign-ins. Please try again in {retry_after} seconds.",
+    ),
 }
 
 

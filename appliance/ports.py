@@ -12,13 +12,14 @@ Outbox         sync.store.LocalStore                        appliance.fakes.Memo
 Handoff        drivers.handoff.hid / .serial_wedge          drivers.handoff.memory
 PlatformLink   sync.flusher.OutboxFlusher                   sync.flusher.FixedLink
 LabelJobs      sync.jobs.JobStore (SQLite)                  appliance.spool.MemoryJobs
+ServiceIds     sync.client.PlatformClient (httpx)           tests use the real server
 =============  ===========================================  ==================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
@@ -204,3 +205,33 @@ class Handoff(Protocol):
     def send(self, text: str) -> None: ...
 
     def status(self) -> DeviceStatus: ...
+
+
+# -- server / sync area (issue 5): the staff's service-ID registration ---------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredServiceId:
+    """What the platform stored, for the staff's confirmation screen (never the MyKey ID)."""
+
+    issuer_id: str
+    card_number: str = field(repr=False)
+    address_notice: bool
+
+
+class ServiceIds(Protocol):
+    """Service-ID registration at the counter (staff flow).
+
+    Each call needs a proof over a fresh challenge of its own purpose: ``challenge("register")``
+    for :meth:`register_service_id`, ``challenge("unregister")`` for :meth:`delete_service_id`
+    (the patron's PIN consents). Refusals raise ``ServiceIdRefused`` with the reason's message
+    key; a retried call with the same proof is harmless (idempotency key from the nonce).
+    """
+
+    def challenge(self, purpose: str = "lookup") -> Challenge: ...
+
+    def register_service_id(
+        self, proof: CardProof, issuer_id: str, card_number: str, *, address_notice: bool
+    ) -> RegisteredServiceId: ...
+
+    def delete_service_id(self, proof: CardProof, issuer_id: str) -> None: ...

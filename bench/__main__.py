@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench import card, labels, offline, sip2, ui
+from bench import platform as platform_bench
 
 
 def main() -> None:
@@ -11,6 +12,7 @@ def main() -> None:
     ui.main()
     labels.main()
     offline.main()
+    platform_bench.main()
 
 
 if __name__ == "__main__":

@@ -5,8 +5,13 @@ at ``/openapi.json``) and implements it for real: FastAPI on loopback, SQLite, X
 signature checks. ``server/`` and ``sync/`` never import each other; the OpenAPI document is the
 contract between them.
 
-Modules: :mod:`server.db` (schema and migrations), :mod:`server.registry` (writes that set the
-platform up: CAs, issuers, terminals, citizens), :mod:`server.verify` (card proof checks),
-:mod:`server.models` (the wire format), :mod:`server.app` (the routes), :mod:`server.demo` (demo
+Modules: :mod:`server.db` (schema, migrations, connection pools), :mod:`server.registry`
+(writes that set the platform up: CAs, CRLs, issuers, terminals, citizens, successor records),
+:mod:`server.formii` (the ministry's terminal list), :mod:`server.enrolment` (terminal
+registration, contact confirmation), :mod:`server.ratelimit` (failed sign-ins),
+:mod:`server.verify` (card proof checks, revocation), :mod:`server.mykey` (MyKey ID rules,
+certificate renewal), :mod:`server.cardrules` (card-number rules), :mod:`server.models` (the
+wire format), :mod:`server.api` (what the routes share), :mod:`server.routes_terminals` and
+:mod:`server.routes_cards` (the routes), :mod:`server.app` (assembly), :mod:`server.demo` (demo
 data matching the virtual cards), :mod:`server.cli` (``mykey-platform``).
 """

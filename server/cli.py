@@ -1,12 +1,19 @@
-"""``mykey-platform``: run the reference platform, or put its demo data into a database.
+"""``mykey-platform``: run the reference platform and the municipality's tools.
 
 ::
 
     mykey-platform serve --db platform.sqlite --host 127.0.0.1 --port 8080 [--demo]
     mykey-platform demo-data --db platform.sqlite
+    mykey-platform import-terminals --db platform.sqlite FORM_II.csv
+    mykey-platform contacts --db platform.sqlite [--unconfirmed] [--confirm ID ...]
+    mykey-platform add-crl --db platform.sqlite CRL_FILE
 
 ``serve`` logs "Uvicorn running on http://HOST:PORT" once it accepts connections; callers that
-start it as a child process poll ``GET /v1/health`` instead of parsing that line.
+start it as a child process poll ``GET /v1/health`` instead of parsing that line. With
+``--demo`` (demo data, never on the internet) an unregistered terminal may bind its board at its
+first sign-in (``--open-enrolment``); otherwise terminals register first (form 10).
+
+Exit codes: 0 done, 1 the input was refused (every problem printed), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -14,21 +21,47 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+
+
+def database(value: str) -> str:
+    """``--db``: a SQLite file, as a path or a ``sqlite:///path`` URL.
+
+    PostgreSQL (``postgresql://...``) is planned for fleets but not built: the SQL is SQLite's
+    (STRICT tables, GLOB checks), and saying so beats failing on the first query.
+    """
+    if value.startswith("sqlite:///"):
+        return value.removeprefix("sqlite:///") or ":memory:"
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise argparse.ArgumentTypeError(
+            f"{scheme}:// databases are not supported yet; give a SQLite file (or sqlite:///path)"
+        )
+    return value
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.api import Settings
     from server.app import create_app
     from server.demo import load_demo_data
 
     if args.demo:
         load_demo_data(args.db)
-    app = create_app(args.db, offline_window_s=args.offline_window_s)
+    settings = Settings(
+        open_enrolment=args.open_enrolment or args.demo,
+        max_failures_per_terminal=args.max_failures_per_terminal,
+        max_failures_per_address=args.max_failures_per_address,
+        failure_window=args.failure_window,
+        offline_window_s=args.offline_window_s,
+    )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    app = create_app(args.db, settings=settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -41,14 +74,94 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_terminals(args: argparse.Namespace) -> int:
+    from server.db import connect, migrate
+    from server.formii import FormError, import_terminals
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    migrate(args.db)
+    conn = connect(args.db)
+    try:
+        report = import_terminals(conn, data)
+    except FormError as exc:
+        print(f"{args.file}: not imported, {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(
+        f"{args.file} ({report.encoding}): {len(report.added)} added, {len(report.updated)}"
+        f" updated, {len(report.deleted)} deleted, {len(report.unchanged)} unchanged"
+    )
+    for name in sorted(report.unknown_issuers):
+        print(f"  note: ID-issuer {name!r} is not on this platform yet; its terminals serve none")
+    return 0
+
+
+def cmd_contacts(args: argparse.Namespace) -> int:
+    from server.db import connect, migrate
+    from server.enrolment import confirm, contacts
+
+    migrate(args.db)
+    conn = connect(args.db)
+    try:
+        if args.confirm:
+            unknown = confirm(conn, args.confirm, time.time())
+            for tid in unknown:
+                print(f"{tid}: no registered terminal with this ID", file=sys.stderr)
+            print(f"confirmed {len(args.confirm) - len(unknown)} terminal(s)")
+            return 1 if unknown else 0
+        listed = contacts(conn, unconfirmed_only=args.unconfirmed)
+    finally:
+        conn.close()
+    columns = ("terminal_id", "kind", "confirmed", "place", "name", "issuer_id", "person",
+               "postal_code", "address", "phone", "email")  # fmt: skip
+    print("\t".join(columns))
+    for c in listed:
+        print("\t".join("yes" if c[k] is True else "no" if c[k] is False else str(c[k])
+                        for k in columns))  # fmt: skip
+    return 0
+
+
+def cmd_add_crl(args: argparse.Namespace) -> int:
+    from server.db import connect, migrate
+    from server.registry import add_crl
+
+    migrate(args.db)
+    conn = connect(args.db)
+    try:
+        subject = add_crl(conn, Path(args.file).read_bytes(), now=time.time())
+    except (OSError, ValueError) as exc:
+        print(f"{args.file}: not loaded: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(f"revocation list of {subject} loaded")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mykey-platform", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--db", required=True, help="SQLite file (created and migrated)")
+    serve.add_argument(
+        "--db", required=True, type=database, help="SQLite file or sqlite:///path (migrated)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--demo", action="store_true", help="load the demo data first")
+    serve.add_argument(
+        "--open-enrolment", action="store_true",
+        help="let an unregistered terminal bind its board at first sign-in (implied by --demo)",
+    )  # fmt: skip
+    serve.add_argument("--max-failures-per-terminal", type=int, default=5, metavar="N")
+    serve.add_argument("--max-failures-per-address", type=int, default=30, metavar="N")
+    serve.add_argument("--failure-window", type=float, default=900.0, metavar="SECONDS")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
         "--offline-window-s",
@@ -58,8 +171,21 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo-data", help="add the demo CA, library, terminal and citizens")
-    demo.add_argument("--db", required=True)
+    demo.add_argument("--db", required=True, type=database)
     demo.set_defaults(func=cmd_demo_data)
+    imp = sub.add_parser("import-terminals", help="import the ministry's form II list (CSV)")
+    imp.add_argument("--db", required=True, type=database)
+    imp.add_argument("file", help="UTF-8 or Shift_JIS CSV")
+    imp.set_defaults(func=cmd_import_terminals)
+    con = sub.add_parser("contacts", help="list registered terminals' contact details")
+    con.add_argument("--db", required=True, type=database)
+    con.add_argument("--unconfirmed", action="store_true", help="only those not yet confirmed")
+    con.add_argument("--confirm", nargs="+", metavar="TERMINAL_ID", help="mark confirmed")
+    con.set_defaults(func=cmd_contacts)
+    crl = sub.add_parser("add-crl", help="load a CA's certificate revocation list (PEM/DER)")
+    crl.add_argument("--db", required=True, type=database)
+    crl.add_argument("file")
+    crl.set_defaults(func=cmd_add_crl)
     return p
 
 

@@ -15,6 +15,8 @@ import datetime as dt
 from pathlib import Path
 from typing import NamedTuple
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from appliance.checkdigits import compute
 from drivers.card.virtual.demo import DEMO_CITIZENS
 from drivers.card.virtual.pki import test_ca, test_crl
@@ -71,7 +73,8 @@ def load_demo_data(db_path: str | Path) -> None:
         try:
             add_ca(conn, test_ca().certificate)
             # a fresh, empty revocation list at every start, as if just fetched from the CA
-            add_crl(conn, test_crl(this_update=dt.datetime.now(dt.UTC).replace(microsecond=0)))
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            add_crl(conn, test_crl(this_update=now).public_bytes(Encoding.DER), now=now.timestamp())
             add_issuer(
                 conn,
                 DEMO_ISSUER_ID,

@@ -64,7 +64,9 @@ class IssuerList(BaseModel):
 
 
 class ChallengeRequest(_Request):
-    purpose: Literal["lookup"]
+    purpose: Literal["lookup", "register", "unregister"] = Field(
+        description="lookup: a visit; register / unregister: the staff's service-ID flows"
+    )
 
 
 class Challenge(BaseModel):
@@ -75,13 +77,18 @@ class Challenge(BaseModel):
 class LookupRequest(_Request):
     nonce: Annotated[str, _b64(64, "The challenge's nonce, base64")]
     certificate: Annotated[str, _b64(16384, "User-authentication certificate, DER, base64")]
-    signature: Annotated[
-        str,
-        _b64(
-            2048,
-            "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose), base64",
-        ),
-    ]
+    signature: (
+        Annotated[
+            str,
+            _b64(
+                2048,
+                "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose), base64."
+                " Omitted (or null) for a certificate-only proof: then only issuers whose"
+                " `pin_required` is false answer.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class LookupMatch(BaseModel):
@@ -118,14 +125,94 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class Problem(BaseModel):
+    """One thing wrong with one field of a form; a form's answer lists every one at once."""
+
+    field: str
+    code: str = Field(description="Stable, for the terminal's own bilingual message")
+    detail: str
+
+
 class Error(BaseModel):
     """Every error answer: a stable code for programs, a sentence for people."""
 
     error: str = Field(
         description=(
-            "request.invalid, terminal.credentials, terminal.fingerprint, session.invalid, "
-            "challenge.invalid, card.rejected, idempotency.missing, idempotency.conflict, "
-            "http.<status>, server.error"
+            "request.invalid, terminal.credentials, terminal.fingerprint, terminal.unregistered,"
+            " signin.throttled, registration.invalid, session.invalid, challenge.invalid,"
+            " card.rejected, card.pin_required, issuer.not_served, card_number.invalid,"
+            " citizen.unknown, service_id.exists, service_id.conflict, service_id.taken,"
+            " service_id.unknown, idempotency.missing, idempotency.conflict, http.<status>,"
+            " server.error"
         )
     )
     detail: str
+    problems: list[Problem] = Field(
+        default_factory=list, description="Per-field problems of a form (form 10, card number)"
+    )
+
+
+_Text = Annotated[str, StringConstraints(max_length=200)]
+
+
+class TerminalRegistration(_Request):
+    """Form 10: a terminal registers with its ministry credentials and its contact details.
+
+    Every field is checked by the platform and *all* problems come back together (``problems``
+    of a 400 ``registration.invalid``), so the fields are plain bounded strings here.
+    """
+
+    terminal_id: _Text = ""
+    password: _Text = ""
+    fingerprint: _Text = Field("", description="SHA-256 (hex, 64) over the board's identifiers")
+    place: _Text = Field("", description="Installation place (required)")
+    name: _Text = Field("", description="Terminal name (required)")
+    issuer_id: _Text = Field("", description="ID-issuer (kind ア only, required there)")
+    person: _Text = Field("", description="Person in charge (optional)")
+    postal_code: _Text = Field("", description="7 digits, with or without the hyphen")
+    address: _Text = Field("", description="Required")
+    phone: _Text = Field("", description="Digits and hyphens, 10 or 11 digits")
+    email: _Text = Field("", description="Required")
+    email_again: _Text = Field("", description="Typed again; must equal `email`")
+
+
+class RegistrationAccepted(BaseModel):
+    terminal_id: str
+    status: Literal["registered", "re-registered", "updated"] = Field(
+        description="re-registered: a new board replaced the old one, whose sessions ended"
+    )
+    contact_confirmed: bool = Field(description="False until the municipality confirms")
+
+
+class _CardProof(_Request):
+    nonce: Annotated[str, _b64(64, "The challenge's nonce, base64")]
+    certificate: Annotated[str, _b64(16384, "User-authentication certificate, DER, base64")]
+    signature: Annotated[
+        str, _b64(2048, "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose)")
+    ]
+    issuer_id: str = Field(pattern=r"^[0-9]{6}$", description="An issuer this terminal serves")
+
+
+class ServiceIdRequest(_CardProof):
+    """Service-ID registration at the counter: the patron's card proof (purpose ``register``)
+    and the library card number staff typed or read."""
+
+    card_number: str = Field(min_length=1, max_length=64)
+    address_notice: bool = Field(description="The patron asked for address-change notices")
+
+
+class ServiceIdDeletion(_CardProof):
+    """Deleting a registration; the patron's card proof (purpose ``unregister``) consents."""
+
+
+class ServiceId(BaseModel):
+    """What is now stored, for the staff's confirmation screen."""
+
+    issuer: Issuer
+    card_number: str
+    address_notice: bool
+
+
+class ServiceIdDeleted(BaseModel):
+    issuer_id: str
+    deleted: Literal[True]

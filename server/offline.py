@@ -24,14 +24,18 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 
 from cryptography import x509
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from server import models
+from server.api import ApiError, Db, Terminal
+from server.api import count as _count
+from server.api import issuer_model as _issuer
+from server.routes_cards import _b64decode
 from server.verify import ProofRejected, challenge_digest, load_cas, serial_hex, verify_card
 
 log = logging.getLogger(__name__)
@@ -92,31 +96,21 @@ def parse_nonce(nonce: bytes) -> tuple[str, float] | None:
     return terminal_id, float(int.from_bytes(nonce[8:16], "big"))
 
 
-def offline_router(
-    *,
-    db: Callable[[], Iterator[sqlite3.Connection]],
-    terminal: Callable[..., sqlite3.Row],
-    clock: Callable[[], float],
-    window_s: int = WINDOW_SECONDS,
-) -> APIRouter:
-    """The two routes, sharing ``create_app``'s connection and terminal-session dependencies."""
-    from server.app import ApiError, _b64decode, _count, _issuer  # app includes this router
-
+def offline_router(*, clock: Callable[[], float], window_s: int = WINDOW_SECONDS) -> APIRouter:
+    """The two routes, on the same pooled connections and terminal sessions as the others."""
     router = APIRouter()
-    Db = Annotated[sqlite3.Connection, Depends(db)]
-    Terminal = Annotated[sqlite3.Row, Depends(terminal)]
 
     @router.get("/v1/offline/trust", response_model=OfflineTrust)
     def trust(term: Terminal, conn: Db) -> OfflineTrust:
         cas = [row["pem"] for row in conn.execute("SELECT pem FROM ca_certificates")]
         crls = [
             RevocationList(
-                issuer=row["issuer"],
+                issuer=row["ca_subject"],
                 der=base64.b64encode(row["der"]).decode("ascii"),
                 this_update=int(row["this_update"]),
                 next_update=None if row["next_update"] is None else int(row["next_update"]),
             )
-            for row in conn.execute("SELECT * FROM crls ORDER BY issuer")
+            for row in conn.execute("SELECT * FROM crls ORDER BY ca_subject")
         ]
         log.info("offline trust fetched by terminal %s", term["terminal_id"])
         return OfflineTrust(cas=cas, crls=crls, served_at=int(clock()), window_s=window_s)

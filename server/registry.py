@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from server.db import hash_password
-from server.verify import serial_hex
+from server.verify import load_crl, serial_hex
 
 
 def add_ca(conn: sqlite3.Connection, certificate: x509.Certificate) -> None:
@@ -103,24 +103,49 @@ def link_service_id(
     )
 
 
-def add_crl(conn: sqlite3.Connection, crl: x509.CertificateRevocationList) -> None:
-    """Keep the CA's latest revocation list (bookmobile kiosks fetch it) and its entries.
+def add_successor(
+    conn: sqlite3.Connection, ca_subject: str, old_serial: str, new_serial: str
+) -> None:
+    """Record that the CA re-issued a card: ``new_serial`` replaces ``old_serial`` (hex).
 
-    Entries accumulate: a serial stays revoked, with its revocation time, even if a later list
-    drops it after the certificate expired. An older list never replaces a newer one.
+    The citizen is moved to the new certificate at its first use (:mod:`server.mykey`).
     """
-    issuer = crl.issuer.rfc4514_string()
-    this_update = crl.last_update_utc.timestamp()
-    next_update = crl.next_update_utc.timestamp() if crl.next_update_utc else None
     conn.execute(
-        "INSERT INTO crls (issuer, der, this_update, next_update) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (issuer) DO UPDATE SET der = excluded.der,"
-        " this_update = excluded.this_update, next_update = excluded.next_update"
-        " WHERE excluded.this_update >= crls.this_update",
-        (issuer, crl.public_bytes(serialization.Encoding.DER), this_update, next_update),
+        "INSERT OR REPLACE INTO cert_successors (cert_issuer, new_serial, old_serial)"
+        " VALUES (?, ?, ?)",
+        (ca_subject, new_serial.upper(), old_serial.upper()),
     )
+
+
+def add_crl(conn: sqlite3.Connection, data: bytes, *, now: float) -> str:
+    """Load a CA's revocation list (PEM or DER), replacing the CA's previous one.
+
+    The list must be signed by a trusted CA; returns that CA's subject. ValueError otherwise.
+    Its entries accumulate in ``revocations`` with their revocation time: a serial stays
+    revoked even if a later list drops it, and a bookmobile's offline signature is judged by
+    the time it was made (:mod:`server.offline`).
+    """
+    crl = load_crl(data)
+    for (pem,) in conn.execute("SELECT pem FROM ca_certificates"):
+        ca = x509.load_pem_x509_certificate(pem.encode())
+        if ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+            break
+    else:
+        raise ValueError("the revocation list is not signed by a trusted CA")
+    if crl.next_update_utc is None:
+        raise ValueError("the revocation list has no nextUpdate")
+    subject = crl.issuer.rfc4514_string()
+    conn.execute(
+        "INSERT INTO crls (ca_subject, der, next_update, loaded_at, this_update)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ca_subject) DO UPDATE SET der = excluded.der,"
+        " next_update = excluded.next_update, loaded_at = excluded.loaded_at,"
+        " this_update = excluded.this_update",
+        (subject, crl.public_bytes(serialization.Encoding.DER), crl.next_update_utc.timestamp(),
+         now, crl.last_update_utc.timestamp()),
+    )  # fmt: skip
     for entry in crl:
         conn.execute(
             "INSERT OR IGNORE INTO revocations (issuer, serial, revoked_at) VALUES (?, ?, ?)",
-            (issuer, serial_hex(entry.serial_number), entry.revocation_date_utc.timestamp()),
+            (subject, serial_hex(entry.serial_number), entry.revocation_date_utc.timestamp()),
         )
+    return subject

@@ -5,6 +5,13 @@ kiosk hashes, the card pads; see ``appliance/proof.py``). The platform recompute
 *its own* record of the nonce, the *session's* terminal and the purpose, so a signature made for
 another terminal or another purpose does not verify here.
 
+A certificate must also be absent from its CA's revocation list when one is configured
+(``mykey-platform add-crl``); a list past its ``nextUpdate`` refuses every card of that CA
+(fail closed) until a fresh one is loaded. A CA without a list is checked by chain only, and the
+platform logs that at start. Without a signature (an issuer's PIN-less "certificate only"
+policy) the chain, validity and revocation are still checked; the caller decides what such a
+proof may unlock.
+
 Every refusal is a :class:`ProofRejected` whose ``reason`` is safe to log: it never holds the
 certificate, its serial or anything else that identifies the card.
 """
@@ -13,7 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -46,25 +56,85 @@ def load_cas(pems: Iterable[bytes]) -> list[x509.Certificate]:
     return [x509.load_pem_x509_certificate(pem) for pem in pems]
 
 
+def load_crl(data: bytes) -> x509.CertificateRevocationList:
+    """A CRL from PEM or DER bytes; ValueError if it is neither."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The trusted CAs and, per CA subject, its revocation list."""
+
+    cas: tuple[x509.Certificate, ...]
+    crls: dict[str, x509.CertificateRevocationList]
+
+
+class TrustStore:
+    """The database's CAs and CRLs, parsed once and re-read only when the tables change.
+
+    Parsing PEM and a large CRL on every lookup would cost more than the lookup itself; the
+    cache key is a cheap summary of both tables (row counts, newest load time, CA ids).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[object, ...] | None = None
+        self._trust = Trust((), {})
+
+    def load(self, conn: sqlite3.Connection) -> Trust:
+        key = tuple(
+            conn.execute(
+                "SELECT (SELECT group_concat(ca_id) FROM ca_certificates),"
+                " (SELECT count(*) FROM crls), (SELECT max(loaded_at) FROM crls)"
+            ).fetchone()
+        )
+        with self._lock:
+            if key != self._key:
+                cas = tuple(
+                    load_cas(r[0].encode() for r in conn.execute("SELECT pem FROM ca_certificates"))
+                )
+                crls = {
+                    r[0]: x509.load_der_x509_crl(r[1])
+                    for r in conn.execute("SELECT ca_subject, der FROM crls")
+                }
+                self._trust, self._key = Trust(cas, crls), key
+            return self._trust
+
+
 def verify_card(
     certificate_der: bytes,
-    signature: bytes,
+    signature: bytes | None,
     digest: bytes,
-    cas: list[x509.Certificate],
+    trust: Trust | list[x509.Certificate],
     now: dt.datetime,
 ) -> x509.Certificate:
-    """Return the parsed certificate if the whole proof holds, else raise ProofRejected."""
+    """Return the parsed certificate if the whole proof holds, else raise ProofRejected.
+
+    ``signature=None`` checks the certificate alone (chain, validity, revocation).
+    """
+    if not isinstance(trust, Trust):
+        trust = Trust(tuple(trust), {})
     try:
         cert = x509.load_der_x509_certificate(certificate_der)
     except ValueError as exc:
         raise ProofRejected("certificate is not DER X.509") from exc
-    issuer = _issuing_ca(cert, cas)
+    issuer = _issuing_ca(cert, list(trust.cas))
     for which, c in (("certificate", cert), ("issuing CA", issuer)):
         if not c.not_valid_before_utc <= now <= c.not_valid_after_utc:
             raise ProofRejected(f"{which} outside its validity period")
+    crl = trust.crls.get(issuer.subject.rfc4514_string())
+    if crl is not None:
+        if crl.next_update_utc is None or crl.next_update_utc < now:
+            raise ProofRejected("the CA's revocation list is out of date")
+        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise ProofRejected("certificate revoked")
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise ProofRejected("certificate key is not RSA")
+    if signature is None:
+        return cert
     try:
         public_key.verify(signature, digest, PKCS1v15(), Prehashed(SHA256()))
     except InvalidSignature as exc:

@@ -25,8 +25,11 @@ How answers become errors (all :class:`appliance.errors.SyncError` subclasses)::
     connect error, timeout, broken connection     PlatformUnreachable
     HTTP 502 / 503 / 504                          PlatformUnreachable (a proxy in front, or restart)
     401 terminal.credentials, 409 terminal.fingerprint,
+    403 terminal.unregistered, 429 signin.throttled,
     401 session.invalid right after signing in    TerminalRejected
-    403 card.rejected                             CardRejected
+    service-ID registration / deletion refused    ServiceIdRefused (``code`` says why)
+    terminal registration form refused            RegistrationInvalid (every field's problems)
+    403 card.rejected, 403 card.pin_required      CardRejected
     400 challenge.invalid                         ChallengeRefused (took too long: tap again)
     anything else unexpected, or a body that does
     not match the OpenAPI document                MalformedReply
@@ -42,6 +45,8 @@ The log gets method, path, status and error code; never a body, card number or c
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -57,10 +62,12 @@ from appliance.errors import (
     CardRejected,
     MalformedReply,
     PlatformUnreachable,
+    RegistrationInvalid,
+    ServiceIdRefused,
     SyncError,
     TerminalRejected,
 )
-from appliance.ports import DeviceState, DeviceStatus
+from appliance.ports import DeviceState, DeviceStatus, RegisteredServiceId, ServiceIds
 from appliance.values import CardProof, Challenge, Issuer, LookupMatch
 from sync import _wire
 
@@ -159,8 +166,9 @@ class PlatformClient:
         payload = {
             "nonce": _b64(proof.nonce),
             "certificate": _b64(proof.certificate),
-            "signature": _b64(proof.signature),
         }
+        if proof.signature:  # empty: a certificate-only proof (an issuer's PIN-less policy)
+            payload["signature"] = _b64(proof.signature)
         body = self._expect(self._authed("POST", "/v1/lookups", json=payload), 200)
         matches = [_wire.match(obj) for obj in _wire.field(body, "matches", list)]
         log.info("lookup: %d match(es)", len(matches))
@@ -197,6 +205,95 @@ class PlatformClient:
         if not served:
             return DeviceStatus("platform", DeviceState.WARNING, f"{where}; serves no library")
         return DeviceStatus("platform", DeviceState.OK, f"{where}; serves {', '.join(served)}")
+
+    # -- staff flows and setup (issue 5): service IDs, terminal registration ------------------
+
+    def register_service_id(
+        self, proof: CardProof, issuer_id: str, card_number: str, *, address_notice: bool
+    ) -> RegisteredServiceId:
+        """Link ``card_number`` at ``issuer_id`` to the card that made ``proof`` (a challenge
+        of purpose ``register``). Raises ServiceIdRefused with the platform's reason."""
+        payload = {
+            **_proof_fields(proof),
+            "issuer_id": issuer_id,
+            "card_number": card_number,
+            "address_notice": address_notice,
+        }
+        response = self._authed(
+            "POST", "/v1/service-ids", json=payload, headers={"Idempotency-Key": _key(payload)}
+        )
+        if response.status_code != 201:
+            self._refuse_service_id(response)
+        body = _wire.json_object(response)
+        issuer = _wire.issuer(body.get("issuer"))
+        return RegisteredServiceId(
+            issuer_id=issuer.issuer_id,
+            card_number=_wire.field(body, "card_number", str),
+            address_notice=_wire.field(body, "address_notice", bool),
+        )
+
+    def delete_service_id(self, proof: CardProof, issuer_id: str) -> None:
+        """Remove the card's registration at ``issuer_id`` (a challenge of purpose
+        ``unregister``). Raises ServiceIdRefused ``service_id.unknown`` if there is none."""
+        payload = {**_proof_fields(proof), "issuer_id": issuer_id}
+        response = self._authed(
+            "POST",
+            "/v1/service-ids/deletions",
+            json=payload,
+            headers={"Idempotency-Key": _key(payload)},
+        )
+        if response.status_code != 200:
+            self._refuse_service_id(response)
+        if _wire.json_object(response).get("deleted") is not True:
+            raise MalformedReply("field 'deleted': expected true")
+
+    def register_terminal(self, details: Mapping[str, str], key: str) -> str:
+        """Form 10: bind this board to the terminal with ``details`` (place, name, issuer_id,
+        person, postal_code, address, phone, email, email_again). Returns "registered",
+        "re-registered" or "updated"; RegistrationInvalid lists every problem at once.
+        ``key`` (8-64 of A-Z a-z 0-9 _ -) makes a repeated submission of the same form harmless.
+        """
+        payload = {
+            **details,
+            "terminal_id": self.terminal_id,
+            "password": self._password,
+            "fingerprint": self._fingerprint,
+        }
+        response = self._send(
+            "POST", "/v1/terminal-registrations", json=payload, headers={"Idempotency-Key": key}
+        )
+        code = _wire.error_code(response)
+        if response.status_code == 400 and code == "registration.invalid":
+            found: dict[str, list[str]] = {}
+            for problem in _wire.field(_wire.json_object(response), "problems", list):
+                if not isinstance(problem, dict):
+                    raise MalformedReply("problems: expected objects")
+                found.setdefault(_wire.field(problem, "field", str), []).append(
+                    _wire.field(problem, "code", str)
+                )
+            raise RegistrationInvalid(found)
+        if response.status_code in (401, 429) and code in (
+            "terminal.credentials",
+            "signin.throttled",
+        ):
+            raise TerminalRejected(f"terminal {self.terminal_id}: registration refused ({code})")
+        status = _wire.field(self._expect(response, 200), "status", str)
+        if status not in ("registered", "re-registered", "updated"):
+            raise MalformedReply("field 'status': unknown value")
+        with self._lock:
+            self._token = None  # a re-registration ended any session of this terminal
+        return status
+
+    def _refuse_service_id(self, response: httpx.Response) -> NoReturn:
+        code = _wire.error_code(response)
+        if code in ServiceIdRefused.KEYS:
+            problems = _wire.json_object(response).get("problems", [])
+            listed = problems if isinstance(problems, list) else []
+            codes = [
+                p["code"] for p in listed if isinstance(p, dict) and isinstance(p.get("code"), str)
+            ]
+            raise ServiceIdRefused(code, f"HTTP {response.status_code} {code}", codes)
+        self._refuse(response)
 
     def close(self) -> None:
         self._http.close()
@@ -287,6 +384,16 @@ class PlatformClient:
             raise TerminalRejected(
                 f"terminal {self.terminal_id} is bound to another board: register again"
             )
+        if response.status_code == 403 and code == "terminal.unregistered":
+            raise TerminalRejected(f"terminal {self.terminal_id} is not registered yet")
+        if response.status_code == 429 and code == "signin.throttled":
+            wait = response.headers.get("Retry-After", "")
+            throttled = TerminalRejected(
+                f"terminal {self.terminal_id}: too many failed sign-ins",
+                retry_after=int(wait) if wait.isdigit() else 0,
+            )
+            throttled.key = "error.platform.throttled"
+            raise throttled
         body = self._expect(response, 200)
         token = _wire.field(body, "token", str)
         if not _BEARER.fullmatch(token):  # it goes into a header: ASCII b64token only
@@ -329,7 +436,7 @@ class PlatformClient:
         status, code = response.status_code, _wire.error_code(response)
         where = f"{response.request.method} {response.request.url.path}"
         log.warning("%s refused: HTTP %d %s", where, status, code or "-")
-        if status == 403 and code == "card.rejected":
+        if status == 403 and code in ("card.rejected", "card.pin_required"):
             raise CardRejected(f"{where}: the platform refused the card's proof")
         if status == 400 and code == "challenge.invalid":
             raise ChallengeRefused(f"{where}: challenge unknown, used or expired")
@@ -340,3 +447,24 @@ class PlatformClient:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _as_service_ids(client: PlatformClient) -> ServiceIds:
+    """Never called: mypy checks here that the client satisfies the staff port."""
+    return client
+
+
+def _proof_fields(proof: CardProof) -> dict[str, str]:
+    return {
+        "nonce": _b64(proof.nonce),
+        "certificate": _b64(proof.certificate),
+        "signature": _b64(proof.signature),
+    }
+
+
+def _key(payload: Mapping[str, object]) -> str:
+    """The idempotency key of a proof-carrying write: a digest of the whole request, which
+    holds the challenge. A retry of the same call replays; the same proof with a corrected
+    card number is a new request (and a spent challenge then says "tap again")."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return "p-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,11 @@ def test_a_revoked_certificate_is_refused_offline(bookmobile: OfflineKit, plug: 
     conn = connect(plug.db_path)
     try:
         revoked = [(creds.certificate.serial_number, now - dt.timedelta(hours=1))]
-        add_crl(conn, make_crl(revoked, this_update=now, number=2))
+        add_crl(
+            conn,
+            make_crl(revoked, this_update=now, number=2).public_bytes(serialization.Encoding.DER),
+            now=time.time(),
+        )
     finally:
         conn.close()
     bookmobile.prepare()  # the crew fetches the list before departure

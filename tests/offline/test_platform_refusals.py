@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -130,7 +131,13 @@ def test_revocation_counts_at_signing_time(api: OfflineApi, plug: Plug) -> None:
     serial = creds.certificate.serial_number
     conn = connect(plug.db_path)
     try:
-        add_crl(conn, make_crl([(serial, revoked_at)], this_update=revoked_at, number=7))
+        add_crl(
+            conn,
+            make_crl([(serial, revoked_at)], this_update=revoked_at, number=7).public_bytes(
+                serialization.Encoding.DER
+            ),
+            now=time.time(),
+        )
     finally:
         conn.close()
     before = api.send(secrets.token_hex(16), signed(creds, revoked_at - dt.timedelta(minutes=30)))

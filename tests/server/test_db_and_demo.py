@@ -94,3 +94,17 @@ def test_the_cli_puts_demo_data_into_a_database(
     assert main(["demo-data", "--db", str(db)]) == 0
     assert DEMO_TERMINAL.terminal_id in capsys.readouterr().out
     assert _rows(db, "SELECT count(*) FROM service_ids") == [(3,)]
+
+
+def test_the_cli_takes_a_sqlite_url_and_refuses_other_databases_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    db = tmp_path / "url.sqlite"
+    assert main(["demo-data", "--db", f"sqlite:///{db}"]) == 0
+    assert db.exists()
+    with pytest.raises(SystemExit) as exited:
+        main(["demo-data", "--db", "postgresql://kiosk@localhost/platform"])
+    assert exited.value.code == 2
+    assert "postgresql:// databases are not supported yet" in capsys.readouterr().err

@@ -12,6 +12,7 @@ def test_the_document_lists_the_v1_api(api: httpx.Client) -> None:
     routes = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == {
         ("/v1/health", "get"),
+        ("/v1/terminal-registrations", "post"),
         ("/v1/sessions", "post"),
         ("/v1/issuers", "get"),
         ("/v1/challenges", "post"),
@@ -19,16 +20,26 @@ def test_the_document_lists_the_v1_api(api: httpx.Client) -> None:
         ("/v1/events", "post"),
         ("/v1/offline/trust", "get"),
         ("/v1/offline/assertions", "post"),
+        ("/v1/service-ids", "post"),
+        ("/v1/service-ids/deletions", "post"),
     }
-    events = doc["paths"]["/v1/events"]["post"]
-    assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= (
-        events["parameters"][0].items()
-    )
+    # Every write that changes lasting state takes an Idempotency-Key; sessions, challenges and
+    # lookups do not (a stored answer would be a token, or a record of who looked up what).
+    # A bookmobile's offline assertion is a write too (its nonce is spent), so it takes one.
+    keyed = {"/v1/events", "/v1/terminal-registrations", "/v1/service-ids",
+             "/v1/service-ids/deletions", "/v1/offline/assertions"}  # fmt: skip
     for path, ops in doc["paths"].items():
-        for op in ops.values():
+        for method, op in ops.items():
+            headers = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "header"}
+            if path in keyed:
+                assert headers["Idempotency-Key"]["required"] is True, path
+            else:
+                assert "Idempotency-Key" not in headers, path
             assert "422" not in op["responses"], path  # errors are 4XX with the Error shape
-            if path not in ("/v1/health", "/v1/sessions"):
+            if path not in ("/v1/health", "/v1/sessions", "/v1/terminal-registrations"):
                 assert op["security"] == [{"HTTPBearer": []}], path
+            else:
+                assert "security" not in op, (path, method)
 
 
 def test_no_schema_has_a_place_for_the_mykey_id(api: httpx.Client) -> None:

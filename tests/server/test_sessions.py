@@ -66,7 +66,12 @@ def test_every_other_endpoint_needs_a_valid_session(api: httpx.Client) -> None:
         ("POST", "/v1/challenges", {"purpose": "lookup"}),
         ("POST", "/v1/lookups", {"nonce": "AAAA", "certificate": "AAAA", "signature": "AAAA"}),
         ("POST", "/v1/events", {"kind": "x", "fields": {}}),
-    ]:
+        ("POST", "/v1/service-ids", {"nonce": "AAAA", "certificate": "AAAA",
+                                     "signature": "AAAA", "issuer_id": "000001",
+                                     "card_number": "1", "address_notice": False}),
+        ("POST", "/v1/service-ids/deletions", {"nonce": "AAAA", "certificate": "AAAA",
+                                               "signature": "AAAA", "issuer_id": "000001"}),
+    ]:  # fmt: skip
         for headers in (
             {},
             {"Authorization": "Bearer not-a-token"},

@@ -19,12 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from appliance.errors import CardRejected
+from appliance.errors import CardRejected, RegistrationInvalid, ServiceIdRefused
 from appliance.proof import challenge_digest
 from appliance.values import CardProof, Challenge
 from drivers.card.virtual.demo import demo_citizen
+from drivers.card.virtual.pki import CitizenCredentials
 from server.demo import TerminalCredentials
 from sync.client import PlatformClient
+from tests.server.helpers import give_mykey_id, new_card, new_card_number
 from tests.support.platform import PlatformServer, fake_fingerprint
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -116,10 +118,22 @@ def _prove(challenge: Challenge, citizen: int, signer: int) -> CardProof:
     )
 
 
+def _prove_card(client: PlatformClient, card: CitizenCredentials, purpose: str) -> CardProof:
+    challenge = client.challenge(purpose)
+    signature = card.key.sign(challenge_digest(challenge), PKCS1v15(), Prehashed(SHA256()))
+    return CardProof(card.certificate_der, challenge.nonce, signature)
+
+
 def test_every_exchange_of_a_working_day_matches_the_published_document(
     recorded: tuple[PlatformClient, Recorder], platform_server: PlatformServer
 ) -> None:
     client, recorder = recorded
+    details = {"place": "高津図書館", "name": "1台目", "issuer_id": "000001", "person": "",
+               "postal_code": "2130001", "address": "川崎市高津区", "phone": "044-822-2413",
+               "email": "a@example.jp", "email_again": "a@example.jp"}  # fmt: skip
+    with pytest.raises(RegistrationInvalid):
+        client.register_terminal({**details, "postal_code": "1"}, "reg-" + "1" * 16)
+    assert client.register_terminal(details, "reg-" + "2" * 16) == "registered"
     client.status()
     client.issuers()
     client.lookup(_prove(client.challenge(), 1, 1))
@@ -128,10 +142,24 @@ def test_every_exchange_of_a_working_day_matches_the_published_document(
         client.lookup(_prove(client.challenge(), 1, 2))
     client.send_event("e" * 32, "label_printed", {"issuer_id": "000001", "count": 1})
     client.send_event("e" * 32, "label_printed", {"issuer_id": "000001", "count": 1})
+    patron = new_card()
+    give_mykey_id(platform_server.db_path, patron)
+    client.register_service_id(
+        _prove_card(client, patron, "register"), "000001", new_card_number(), address_notice=True
+    )
+    with pytest.raises(ServiceIdRefused):  # a 400 with problems
+        client.register_service_id(
+            _prove_card(client, patron, "register"), "000001", "12", address_notice=True
+        )
+    client.delete_service_id(_prove_card(client, patron, "unregister"), "000001")
+    with pytest.raises(ServiceIdRefused):  # a 404
+        client.delete_service_id(_prove_card(client, patron, "unregister"), "000001")
+    with pytest.raises(CardRejected):  # certificate only, where the library wants the PIN
+        client.lookup(CardProof(patron.certificate_der, client.challenge().nonce, b""))
 
     with httpx.Client(base_url=platform_server.base_url) as http:
         doc = http.get("/openapi.json").json()
-    assert len(recorder.exchanges) >= 10
+    assert len(recorder.exchanges) >= 20
     for request, response in recorder.exchanges:
         where = f"{request.method} {request.url.path}"
         operation = doc["paths"].get(request.url.path, {}).get(request.method.lower())
@@ -161,7 +189,7 @@ def test_the_checker_catches_what_it_should(platform_server: PlatformServer) -> 
     assert (
         problems(lookup, {"nonce": "AAAA", "certificate": "AAAA", "signature": "AAAA"}, doc) == []
     )
-    assert problems(lookup, {"nonce": "AAAA", "certificate": "AAAA"}, doc)
+    assert problems(lookup, {"nonce": "AAAA", "signature": "AAAA"}, doc)  # no certificate
     assert problems(lookup, {"nonce": "!!!!", "certificate": "AAAA", "signature": "AAAA"}, doc)
     assert problems(
         lookup, {"nonce": "AAAA", "certificate": "AAAA", "signature": "AAAA", "x": 1}, doc
