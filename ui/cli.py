@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     from drivers.sip2.cli import add_parser as add_sip2_gateway
 
     add_sip2_gateway(sub)
+    from drivers.card.cli import add_parser as add_card_info
+
+    add_card_info(sub)
     return p
 
 

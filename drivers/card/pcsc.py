@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from appliance.errors import CardError, CardRemoved, NoCard, ReaderUnavailable
+from appliance.errors import CardError, CardRemoved, MalformedAnswer, NoCard, ReaderUnavailable
 from appliance.ports import DeviceState, DeviceStatus
 from drivers.card.jpki import JpkiSession
 
@@ -33,9 +33,35 @@ else:
 _POLL_S = 0.1
 
 
+# PC/SC codes that mean the reader (or pcscd itself) is gone, not just the card.
+_READER_GONE = {
+    0x80100009,  # SCARD_E_UNKNOWN_READER
+    0x80100017,  # SCARD_E_READER_UNAVAILABLE
+    0x8010001D,  # SCARD_E_NO_SERVICE
+    0x8010001E,  # SCARD_E_SERVICE_STOPPED
+    0x80100003,  # SCARD_E_INVALID_HANDLE (pcscd restarted under us)
+    0x80100002,  # SCARD_E_CANCELLED
+}
+
+
 def _pcsc_code(exc: BaseException) -> int | None:
     code = getattr(exc, "hresult", None)
     return code if isinstance(code, int) and code != -1 else None
+
+
+def _connection_lost(exc: BaseException) -> CardError:
+    """What a failed transmit means, by its PC/SC code.
+
+    pyscard raises ``CardConnectionException`` for three different things: the card left
+    (``SCARD_W_REMOVED_CARD`` & co.), the reader or pcscd left, and a *successful* transmit whose
+    answer has fewer than two bytes (code 0), which is a malformed answer, not a removal.
+    """
+    code = _pcsc_code(exc)
+    if code == 0:
+        return MalformedAnswer("card answered fewer than 2 bytes", pcsc_code=code)
+    if code is not None and code & 0xFFFFFFFF in _READER_GONE:
+        return ReaderUnavailable(f"reader gone: {exc}", pcsc_code=code)
+    return CardRemoved(f"card connection lost: {exc}", pcsc_code=code)
 
 
 def list_readers() -> list[str]:
@@ -58,7 +84,7 @@ class _PcscTransport:
         except NoCardException as exc:
             raise CardRemoved("card removed", pcsc_code=_pcsc_code(exc)) from exc
         except CardConnectionException as exc:
-            raise CardRemoved(f"card connection lost: {exc}", pcsc_code=_pcsc_code(exc)) from exc
+            raise _connection_lost(exc) from exc
         except (BaseSCardException, SmartcardException) as exc:
             raise ReaderUnavailable(str(exc), pcsc_code=_pcsc_code(exc)) from exc
         return bytes(data) + bytes([sw1, sw2])

@@ -9,18 +9,15 @@ what other JPKI software expects, not merely to our own driver.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from drivers.card.presence import wait_until
 from drivers.card.virtual.card import VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck
 from drivers.card.virtual.pki import citizen
-from drivers.card.virtual.vpcd import VpcdBridge
-from tests.support.pcsc import FIRST_READER, PcscStack
+from tests.support.pcsc import VpcdSlot
 
 PKCS11 = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
 
@@ -33,14 +30,11 @@ def _run(*argv: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture
-def card(pcscd: PcscStack) -> Iterator[VirtualJpkiCard]:
+def card(vpcd_slot: VpcdSlot) -> VirtualJpkiCard:
     """Demo citizen 1's card, lying on the first virtual reader."""
-    assert wait_until(FIRST_READER, present=False)
     virtual = CardDeck().card(1)
-    bridge = VpcdBridge(virtual).insert()
-    assert wait_until(FIRST_READER, present=True)
-    yield virtual
-    bridge.remove()
+    vpcd_slot.insert(virtual)
+    return virtual
 
 
 def _verifies(card: VirtualJpkiCard, fid: bytes = b"\x00\x18") -> list[bytes]:

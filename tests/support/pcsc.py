@@ -14,8 +14,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from drivers.card.virtual.card import VirtualJpkiCard
+    from drivers.card.virtual.vpcd import VpcdBridge
 
 VPCD_PORT = 35963
 VPCD_PORTS = (35963, 35964)  # vpcd's two readers: pcscd drops both if either cannot listen
@@ -123,3 +128,36 @@ def pcscd() -> Iterator[PcscStack]:
         stack.stop()
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
+
+
+class VpcdSlot:
+    """The first virtual reader, as a hand that puts one virtual card on it at a time.
+
+    Waits for pcscd to see the reader empty before a card goes on, and to see the card before
+    returning: what a person's tap looks like to pcscd, so the tests do not race its poll.
+    """
+
+    def __init__(self) -> None:
+        self.bridge: VpcdBridge | None = None
+
+    def insert(self, card: VirtualJpkiCard) -> VpcdBridge:
+        from drivers.card.presence import wait_until
+        from drivers.card.virtual.vpcd import VpcdBridge
+
+        self.remove()
+        assert wait_until(FIRST_READER, present=False), "the reader did not become empty"
+        self.bridge = VpcdBridge(card).insert()
+        assert wait_until(FIRST_READER, present=True), "pcscd did not see the card"
+        return self.bridge
+
+    def remove(self) -> None:
+        bridge, self.bridge = self.bridge, None
+        if bridge is not None:
+            bridge.remove()
+
+
+@pytest.fixture
+def vpcd_slot(pcscd: PcscStack) -> Iterator[VpcdSlot]:
+    slot = VpcdSlot()
+    yield slot
+    slot.remove()
