@@ -205,5 +205,8 @@ class VirtualJpkiCard:
         if not digest_info or len(digest_info) > k - 11:
             return _sw(0x6700)
         padded = b"\x00\x01" + b"\xff" * (k - 3 - len(digest_info)) + b"\x00" + digest_info
-        signature = pow(int.from_bytes(padded, "big"), numbers.d, n)
+        m = int.from_bytes(padded, "big")
+        # CRT, as the card's chip does it: four times faster than one pow() modulo n
+        s1, s2 = pow(m, numbers.dmp1, numbers.p), pow(m, numbers.dmq1, numbers.q)
+        signature = s2 + numbers.q * ((numbers.iqmp * (s1 - s2)) % numbers.p)
         return _sw(0x9000, signature.to_bytes(k, "big"))
