@@ -60,6 +60,11 @@ class JpkiSession:
     def apdus_sent(self) -> int:
         return self._channel.sent
 
+    @property
+    def chunk(self) -> int:
+        """READ BINARY size now in use: lower than configured after a fallback."""
+        return self._chunk
+
     def open(self) -> JpkiSession:
         """SELECT the JPKI AP and check the token: only a My Number Card goes further."""
         r = self._channel.send(apdu.select_jpki())
@@ -151,7 +156,11 @@ class JpkiSession:
             except CardError as exc:
                 if want != 256 or isinstance(exc, CardRemoved | ReaderUnavailable):
                     raise
-                log.info("reader choked on a 256-byte answer; falling back to %d", FALLBACK_CHUNK)
+                log.warning(
+                    "reader choked on a 256-byte answer (%s); reading in %d-byte chunks",
+                    exc,
+                    FALLBACK_CHUNK,
+                )
                 self._chunk = FALLBACK_CHUNK
                 continue
             if not part:

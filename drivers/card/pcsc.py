@@ -44,6 +44,13 @@ _READER_GONE = {
 }
 
 
+_NOT_CARRIED = {
+    0x80100008,  # SCARD_E_INSUFFICIENT_BUFFER
+    0x80100013,  # SCARD_F_COMM_ERROR
+    0x80100016,  # SCARD_E_NOT_TRANSACTED
+}
+
+
 def _pcsc_code(exc: BaseException) -> int | None:
     code = getattr(exc, "hresult", None)
     return code if isinstance(code, int) and code != -1 else None
@@ -59,6 +66,10 @@ def _connection_lost(exc: BaseException) -> CardError:
     code = _pcsc_code(exc)
     if code == 0:
         return MalformedAnswer("card answered fewer than 2 bytes", pcsc_code=code)
+    if code is not None and code & 0xFFFFFFFF in _NOT_CARRIED:
+        # the reader could not carry this answer (budget readers and 256-byte answers): the
+        # card may well still be there, and the session falls back to smaller chunks
+        return MalformedAnswer(f"reader could not carry the answer: {exc}", pcsc_code=code)
     if code is not None and code & 0xFFFFFFFF in _READER_GONE:
         return ReaderUnavailable(f"reader gone: {exc}", pcsc_code=code)
     return CardRemoved(f"card connection lost: {exc}", pcsc_code=code)
@@ -104,6 +115,11 @@ def _release(connection: Any) -> None:
         connection.release()
     except (BaseSCardException, SmartcardException) as exc:
         log.debug("release failed: %s", exc)
+        # pcscd is gone and took the context with it; without this, pyscard's __del__ would
+        # try again inside the garbage collector and raise where nobody can catch it
+        inner = getattr(connection, "component", connection)
+        if getattr(inner, "hcontext", None) is not None:
+            inner.hcontext = None
 
 
 class PcscReader:
@@ -143,7 +159,7 @@ class PcscReader:
                 transport,
                 chunk=self._chunk,
                 accept_phone=self._accept_phone,
-                on_close=lambda: self._release(transport),
+                on_close=lambda: self._release(transport, session),
             )
             self.last_session = session
         except BaseException:
@@ -155,7 +171,10 @@ class PcscReader:
             session.close()
             raise
 
-    def _release(self, transport: _PcscTransport) -> None:
+    def _release(self, transport: _PcscTransport, session: JpkiSession) -> None:
+        # a fallback to smaller chunks is the reader's trait: keep it for the next patron, who
+        # then does not pay for a failed 256-byte read
+        self._chunk = min(self._chunk, session.chunk)
         transport.close()
         self._lock.release()
 
