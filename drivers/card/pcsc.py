@@ -44,13 +44,6 @@ _READER_GONE = {
 }
 
 
-_NOT_CARRIED = {
-    0x80100008,  # SCARD_E_INSUFFICIENT_BUFFER
-    0x80100013,  # SCARD_F_COMM_ERROR
-    0x80100016,  # SCARD_E_NOT_TRANSACTED
-}
-
-
 def _pcsc_code(exc: BaseException) -> int | None:
     code = getattr(exc, "hresult", None)
     return code if isinstance(code, int) and code != -1 else None
@@ -60,16 +53,14 @@ def _connection_lost(exc: BaseException) -> CardError:
     """What a failed transmit means, by its PC/SC code.
 
     pyscard raises ``CardConnectionException`` for three different things: the card left
-    (``SCARD_W_REMOVED_CARD`` & co.), the reader or pcscd left, and a *successful* transmit whose
-    answer has fewer than two bytes (code 0), which is a malformed answer, not a removal.
+    (``SCARD_W_REMOVED_CARD``, or ``SCARD_E_NOT_TRANSACTED`` when it leaves mid-command), the
+    reader or pcscd left, and a *successful* transmit whose answer has fewer than two bytes
+    (code 0), which is a malformed answer, not a removal. A budget reader that cannot carry a
+    256-byte answer also says ``NOT_TRANSACTED``: the session's chunk fallback retries once.
     """
     code = _pcsc_code(exc)
     if code == 0:
         return MalformedAnswer("card answered fewer than 2 bytes", pcsc_code=code)
-    if code is not None and code & 0xFFFFFFFF in _NOT_CARRIED:
-        # the reader could not carry this answer (budget readers and 256-byte answers): the
-        # card may well still be there, and the session falls back to smaller chunks
-        return MalformedAnswer(f"reader could not carry the answer: {exc}", pcsc_code=code)
     if code is not None and code & 0xFFFFFFFF in _READER_GONE:
         return ReaderUnavailable(f"reader gone: {exc}", pcsc_code=code)
     return CardRemoved(f"card connection lost: {exc}", pcsc_code=code)

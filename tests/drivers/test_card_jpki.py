@@ -213,3 +213,16 @@ def test_the_apdu_repr_never_shows_a_pin() -> None:
     command = apdu.verify(b"8642")
     assert "8642" not in repr(command) and "8642" not in str(command)
     assert b"8642" in command.to_bytes()  # the card still gets it
+
+
+def test_a_card_pulled_away_mid_read_does_not_shrink_the_reader_chunk(deck: CardDeck) -> None:
+    reader, card = _session(deck)
+    session = reader.connect(1)
+    reader.slot.remove_after = 2  # select EF, read header, then gone at the first 256 chunk
+    with pytest.raises(CardRemoved):
+        session.read_certificate()
+    session.close()
+    card.log.clear()
+    reader.slot.insert(card)
+    reader.connect(1).read_certificate()
+    assert 256 in _read_sizes(card)
