@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-from appliance.errors import ConfigError, KioskError
+from appliance.errors import CardRemoved, ConfigError, KioskError
 from appliance.flow import PendingTap, TapOutcome
 from appliance.messages import bilingual
 from appliance.values import Pin
@@ -38,6 +39,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_KEYS = ("1", "2", "3", "4")
+
+
+class CardPresence(Message):
+    """pcscd saw a card arrive on (or leave) the reader; posted from the monitor's thread."""
+
+    def __init__(self, present: bool) -> None:
+        super().__init__()
+        self.present = present
 
 
 class KioskApp(App[None]):
@@ -73,6 +82,27 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(IdleScreen(self._demo_hint()))
+        if self.kiosk.presence is not None:
+            self.kiosk.presence.start(self._post_presence)
+
+    def _post_presence(self, present: bool) -> None:
+        """On the monitor's thread: ``post_message`` is thread-safe and never blocks."""
+        self.post_message(CardPresence(present))
+
+    def on_unmount(self) -> None:
+        if self.kiosk.presence is not None:
+            self.kiosk.presence.stop()
+
+    def on_card_presence(self, message: CardPresence) -> None:
+        """A card laid on the reader starts the flow; one lifted during PIN entry ends it."""
+        if message.present:
+            if isinstance(self.screen, IdleScreen):
+                self._show(BusyScreen("reading"))
+                self._begin()
+        elif isinstance(self.screen, PinScreen) and self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.wipe()
+            self._show_error(CardRemoved("card lifted during PIN entry"))
 
     def _show(self, screen: KioskScreen) -> None:
         if self._timer is not None:

@@ -22,6 +22,7 @@ from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.ports import CardReader
+from drivers.card.monitor import PresenceMonitor
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
@@ -149,8 +150,11 @@ class Kiosk:
     log_path: Path
     demo: DemoCards | None = None
     _embedded: EmbeddedPlatform | None = field(default=None, repr=False)
+    presence: PresenceMonitor | None = None  # pcsc/vpcd readers: the UI starts it
 
     def close(self) -> None:
+        if self.presence is not None:
+            self.presence.stop()
         if self.demo is not None:
             self.demo.remove()
         self.platform.close()
@@ -159,12 +163,16 @@ class Kiosk:
             self._embedded.stop()
 
 
+def _reader_name(config: KioskConfig) -> str:
+    return config.reader_name or (VPCD_READER if config.card_reader == "vpcd" else "")
+
+
 def _reader(config: KioskConfig) -> CardReader:
     if config.card_reader == "virtual":
         return VirtualReader(
             chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
         )
-    name = config.reader_name or (VPCD_READER if config.card_reader == "vpcd" else "")
+    name = _reader_name(config)
     return PcscReader(
         name, chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
     )
@@ -196,5 +204,6 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         pin_required=config.pin_required,
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
+    presence = PresenceMonitor(_reader_name(config)) if config.card_reader != "virtual" else None
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
-                 embedded)  # fmt: skip
+                 embedded, presence)  # fmt: skip
