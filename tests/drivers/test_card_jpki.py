@@ -226,3 +226,24 @@ def test_a_card_pulled_away_mid_read_does_not_shrink_the_reader_chunk(deck: Card
     reader.slot.insert(card)
     reader.connect(1).read_certificate()
     assert 256 in _read_sizes(card)
+
+
+def test_a_pin_appears_in_no_log_exception_or_repr(
+    deck: CardDeck, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    reader, card = _session(deck)
+    card.le256_fails = True  # the fallback path logs too
+    session = reader.connect(1)
+    session.read_certificate()
+    with pytest.raises(WrongPin) as caught:
+        session.verify_pin(Pin("8642"))
+    seen = " ".join(
+        [caplog.text, str(caught.value), repr(caught.value), repr(session), repr(card)]
+        + [repr(a) for a in caught.value.args]
+    )
+    for spelling in ("8642", "38363432", "38 36 34 32"):  # digits, and as APDU hex
+        assert spelling not in seen
+    assert caplog.records  # something was logged, and it was checked
