@@ -68,6 +68,9 @@ class KioskApp(App[None]):
         self._pending: PendingTap | None = None
         self._timer: Timer | None = None
         self.last_outcome: TapOutcome | None = None
+        # pcsc/vpcd readers only; getattr: tests may hand in a bare namespace for a kiosk
+        self._presence = getattr(kiosk, "presence", None)
+        self._presence_known = False
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -82,19 +85,26 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(IdleScreen(self._demo_hint()))
-        if self.kiosk.presence is not None:
-            self.kiosk.presence.start(self._post_presence)
+        if self._presence is not None:
+            self._presence.start(self._post_presence)
 
     def _post_presence(self, present: bool) -> None:
         """On the monitor's thread: ``post_message`` is thread-safe and never blocks."""
         self.post_message(CardPresence(present))
 
     def on_unmount(self) -> None:
-        if self.kiosk.presence is not None:
-            self.kiosk.presence.stop()
+        if self._presence is not None:
+            self._presence.stop()
 
     def on_card_presence(self, message: CardPresence) -> None:
-        """A card laid on the reader starts the flow; one lifted during PIN entry ends it."""
+        """A card laid on the reader starts the flow; one lifted during PIN entry ends it.
+
+        The first report is only the reader's state at start-up: a card found lying there (or
+        one pcscd has not yet noticed is gone) is not a tap, so it starts nothing.
+        """
+        first, self._presence_known = not self._presence_known, True
+        if first:
+            return
         if message.present:
             if isinstance(self.screen, IdleScreen):
                 self._show(BusyScreen("reading"))
