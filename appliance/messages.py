@@ -406,6 +406,15 @@ CATALOGUE: dict[str, Message] = {
         "ログインの失敗が続いたため、しばらく待つ必要があります。{retry_after}秒後にお試しください。",
         "Too many failed sign-ins. Please try again in {retry_after} seconds.",
     ),
+    # Card reader (kioskctl card-info): what a technician reads at the reader
+    "cardinfo.none": Message(
+        "読み取り機にカードがありません。カードを置いてからもう一度実行してください。",
+        "No card on the reader. Place a card on it and run the command again.",
+    ),
+    "cardinfo.foreign": Message(
+        "このカードは JPKI（公的個人認証）のカードではありません（JPKI アプリがないか、未知のトークン）。",
+        "This is not a JPKI card (no JPKI application, or an unknown token).",
+    ),
 }
 
 

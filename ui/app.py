@@ -16,6 +16,7 @@ the next one.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message as TextualMessage
 from textual.widgets import Input
 
-from appliance.errors import ConfigError, KioskError, TerminalRejected
+from appliance.errors import CardRemoved, ConfigError, KioskError, TerminalRejected
 from appliance.flow import PendingTap, TapFlow, TapOutcome
 from appliance.messages import CATALOGUE, Message, bilingual
 from appliance.offline import OfflineTapFlow, ProvisionalOutcome
@@ -53,6 +55,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_KEYS = ("1", "2", "3", "4")
+
+
+class CardPresence(TextualMessage):
+    """pcscd saw a card arrive on (or leave) the reader; posted from the monitor's thread."""
+
+    def __init__(self, present: bool) -> None:
+        super().__init__()
+        self.present = present
 
 
 class KioskApp(App[None]):
@@ -84,6 +94,9 @@ class KioskApp(App[None]):
         self._staff = False  # the current card tap is a staff lookup (no label unless asked)
         self._session = 0
         self.last_outcome: TapOutcome | ProvisionalOutcome | None = None
+        # pcsc/vpcd readers only; getattr: tests may hand in a bare namespace for a kiosk
+        self._presence = getattr(kiosk, "presence", None)
+        self._presence_known = False
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -111,6 +124,50 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self._home())
+        if self._presence is not None:
+            self._presence.start(self._post_presence)
+        if not self.is_headless and sys.stdin.isatty():
+            self.set_interval(1.0, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """Exit when the terminal is gone (a hung-up tty answers EIO).
+
+        Textual's input thread spins on a hung-up terminal instead of ending the app; that
+        happens when the hang-up signal reaches a parent (``make run`` in a closed window) and
+        not the app. On the box systemd restarts a kiosk that exits; a spinning one it cannot see.
+        """
+        try:
+            os.tcgetpgrp(sys.stdin.fileno())
+        except OSError:
+            log.warning("terminal hung up: exiting")
+            self.exit()
+
+    def _post_presence(self, present: bool) -> None:
+        """On the monitor's thread: ``post_message`` is thread-safe and never blocks."""
+        self.post_message(CardPresence(present))
+
+    def on_unmount(self) -> None:
+        if self._presence is not None:
+            self._presence.stop()
+
+    def on_card_presence(self, message: CardPresence) -> None:
+        """A card laid on the reader starts the flow; one lifted before the label is done ends it.
+
+        The first report is only the reader's state at start-up: a card found lying there (or
+        one pcscd has not yet noticed is gone) is not a tap, so it starts nothing. A card lifted
+        once the label is printing or printed is what a patron does: the screen stays.
+        """
+        first, self._presence_known = not self._presence_known, True
+        if first:
+            return
+        if message.present:
+            self.card_inserted()
+        elif isinstance(self.screen, PinScreen) and self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.wipe()
+            self._show_error(CardRemoved("card lifted during PIN entry"))
+        elif not isinstance(self.screen, ResultScreen | ProgressScreen):
+            self.card_removed()
 
     def _show(self, screen: KioskScreen) -> None:
         self.switch_screen(screen)

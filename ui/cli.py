@@ -131,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     from ui.offline_cli import add_parser as add_offline
 
     add_offline(sub)
+    from drivers.card.cli import add_parser as add_card_info
+
+    add_card_info(sub)
     return p
 
 

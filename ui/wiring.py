@@ -25,6 +25,7 @@ from appliance.flow import TapFlow
 from appliance.messages import CATALOGUE, Message
 from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff, LabelPrinter
 from appliance.spool import ResumeLoop
+from drivers.card.monitor import PresenceMonitor
 from drivers.card.pcsc import PcscReader
 from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
@@ -40,6 +41,7 @@ from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
 from sync.flusher import OutboxFlusher
 from sync.jobs import JobStore
+from sync.registration import PlatformRegistrar
 from sync.store import LocalStore
 
 if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
@@ -168,7 +170,7 @@ class Kiosk:
     _resume: ResumeLoop | None = field(default=None, repr=False)
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
-    registrar: TerminalRegistrar | None = None  # TODO(sync): wire PlatformClient's call here
+    registrar: TerminalRegistrar | None = None  # the setup wizard's form-10 call
     needs_setup: bool = False  # first boot: no stored identity; TODO(sync): the credential store
     instructions: dict[str, Message] = field(default_factory=dict)
 
@@ -190,7 +192,11 @@ class Kiosk:
             results.append(read_status_file(sip2_kiosk.paths(self.config)[2]))
         return results
 
+    presence: PresenceMonitor | None = None  # pcsc/vpcd readers: the UI starts it
+
     def close(self) -> None:
+        if self.presence is not None:
+            self.presence.stop()
         if self._resume is not None:
             self._resume.stop()
         if self.demo is not None:
@@ -205,12 +211,16 @@ class Kiosk:
             self._embedded.stop()
 
 
+def _reader_name(config: KioskConfig) -> str:
+    return config.reader_name or (VPCD_READER if config.card_reader == "vpcd" else "")
+
+
 def _reader(config: KioskConfig) -> CardReader:
     if config.card_reader == "virtual":
         return VirtualReader(
             chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
         )
-    name = config.reader_name or (VPCD_READER if config.card_reader == "vpcd" else "")
+    name = _reader_name(config)
     return PcscReader(
         name, chunk=config.read_chunk_bytes, accept_phone=config.accept_phone_certificates
     )
@@ -261,6 +271,11 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
                   embedded, link, jobs, resume)  # fmt: skip
     kiosk.handoff = open_handoff(config)
+    kiosk.registrar = PlatformRegistrar(
+        base_url, identity.fingerprint, store, secret_path(config.device_secret, data_dir)
+    )
+    if config.card_reader != "virtual":
+        kiosk.presence = PresenceMonitor(_reader_name(config))
     if embedded is not None:  # the demo library's own instructions, as a library would write them
         kiosk.instructions[DEMO_ISSUER_ID] = CATALOGUE["demo.instructions"]
     return kiosk

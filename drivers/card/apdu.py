@@ -7,7 +7,7 @@ the My Number itself, name, address and photo).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from appliance.errors import CardError, MalformedAnswer
@@ -38,11 +38,13 @@ class ForbiddenSelect(CardError):
 
 @dataclass(frozen=True)
 class Command:
+    """One command APDU. ``data`` stays out of the repr: for VERIFY it is the PIN."""
+
     cla: int
     ins: int
     p1: int
     p2: int
-    data: bytes = b""
+    data: bytes = field(default=b"", repr=False)
     le: int | None = None
 
     def to_bytes(self) -> bytes:

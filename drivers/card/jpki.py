@@ -15,7 +15,6 @@ from cryptography import x509
 
 from appliance.errors import (
     CardError,
-    CardRemoved,
     MalformedAnswer,
     NotJpkiCard,
     PhoneCertificate,
@@ -50,7 +49,8 @@ class JpkiSession:
         if not 1 <= chunk <= 256:
             raise ValueError("chunk must be 1..256")
         self._channel = ApduChannel(transport)
-        self._chunk = chunk
+        self._chunk = self._configured_chunk = chunk
+        self._fallback_worked = False
         self._accept_phone = accept_phone
         self._on_close = on_close
         self.token = ""
@@ -59,6 +59,12 @@ class JpkiSession:
     @property
     def apdus_sent(self) -> int:
         return self._channel.sent
+
+    @property
+    def chunk(self) -> int:
+        """The READ BINARY size this reader can carry: lower than configured only once a
+        fallback read has *worked* (a card pulled away mid-read proves nothing about it)."""
+        return self._chunk if self._fallback_worked else self._configured_chunk
 
     def open(self) -> JpkiSession:
         """SELECT the JPKI AP and check the token: only a My Number Card goes further."""
@@ -149,13 +155,20 @@ class JpkiSession:
             try:
                 part = self._read(len(data), want)
             except CardError as exc:
-                if want != 256 or isinstance(exc, CardRemoved | ReaderUnavailable):
+                # "removed" too: readers that cannot carry 256 bytes often say "transaction
+                # failed", as for a card that left. If it did leave, the retry says so again.
+                if want != 256 or isinstance(exc, ReaderUnavailable):
                     raise
-                log.info("reader choked on a 256-byte answer; falling back to %d", FALLBACK_CHUNK)
+                log.warning(
+                    "reader choked on a 256-byte answer (%s); reading in %d-byte chunks",
+                    exc,
+                    FALLBACK_CHUNK,
+                )
                 self._chunk = FALLBACK_CHUNK
                 continue
             if not part:
                 raise MalformedAnswer("card returned no data before the end of the certificate")
+            self._fallback_worked = self._chunk != self._configured_chunk
             data += part
         der = bytes(data)
         try:

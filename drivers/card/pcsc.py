@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from appliance.errors import CardError, CardRemoved, NoCard, ReaderUnavailable
+from appliance.errors import CardError, CardRemoved, MalformedAnswer, NoCard, ReaderUnavailable
 from appliance.ports import DeviceState, DeviceStatus
 from drivers.card.jpki import JpkiSession
 
@@ -33,9 +33,37 @@ else:
 _POLL_S = 0.1
 
 
+# PC/SC codes that mean the reader (or pcscd itself) is gone, not just the card.
+_READER_GONE = {
+    0x80100009,  # SCARD_E_UNKNOWN_READER
+    0x80100017,  # SCARD_E_READER_UNAVAILABLE
+    0x8010001D,  # SCARD_E_NO_SERVICE
+    0x8010001E,  # SCARD_E_SERVICE_STOPPED
+    0x80100003,  # SCARD_E_INVALID_HANDLE (pcscd restarted under us)
+    0x80100002,  # SCARD_E_CANCELLED
+}
+
+
 def _pcsc_code(exc: BaseException) -> int | None:
     code = getattr(exc, "hresult", None)
     return code if isinstance(code, int) and code != -1 else None
+
+
+def _connection_lost(exc: BaseException) -> CardError:
+    """What a failed transmit means, by its PC/SC code.
+
+    pyscard raises ``CardConnectionException`` for three different things: the card left
+    (``SCARD_W_REMOVED_CARD``, or ``SCARD_E_NOT_TRANSACTED`` when it leaves mid-command), the
+    reader or pcscd left, and a *successful* transmit whose answer has fewer than two bytes
+    (code 0), which is a malformed answer, not a removal. A budget reader that cannot carry a
+    256-byte answer also says ``NOT_TRANSACTED``: the session's chunk fallback retries once.
+    """
+    code = _pcsc_code(exc)
+    if code == 0:
+        return MalformedAnswer("card answered fewer than 2 bytes", pcsc_code=code)
+    if code is not None and code & 0xFFFFFFFF in _READER_GONE:
+        return ReaderUnavailable(f"reader gone: {exc}", pcsc_code=code)
+    return CardRemoved(f"card connection lost: {exc}", pcsc_code=code)
 
 
 def list_readers() -> list[str]:
@@ -58,7 +86,7 @@ class _PcscTransport:
         except NoCardException as exc:
             raise CardRemoved("card removed", pcsc_code=_pcsc_code(exc)) from exc
         except CardConnectionException as exc:
-            raise CardRemoved(f"card connection lost: {exc}", pcsc_code=_pcsc_code(exc)) from exc
+            raise _connection_lost(exc) from exc
         except (BaseSCardException, SmartcardException) as exc:
             raise ReaderUnavailable(str(exc), pcsc_code=_pcsc_code(exc)) from exc
         return bytes(data) + bytes([sw1, sw2])
@@ -78,6 +106,11 @@ def _release(connection: Any) -> None:
         connection.release()
     except (BaseSCardException, SmartcardException) as exc:
         log.debug("release failed: %s", exc)
+        # pcscd is gone and took the context with it; without this, pyscard's __del__ would
+        # try again inside the garbage collector and raise where nobody can catch it
+        inner = getattr(connection, "component", connection)
+        if getattr(inner, "hcontext", None) is not None:
+            inner.hcontext = None
 
 
 class PcscReader:
@@ -117,7 +150,7 @@ class PcscReader:
                 transport,
                 chunk=self._chunk,
                 accept_phone=self._accept_phone,
-                on_close=lambda: self._release(transport),
+                on_close=lambda: self._release(transport, session),
             )
             self.last_session = session
         except BaseException:
@@ -129,7 +162,10 @@ class PcscReader:
             session.close()
             raise
 
-    def _release(self, transport: _PcscTransport) -> None:
+    def _release(self, transport: _PcscTransport, session: JpkiSession) -> None:
+        # a fallback to smaller chunks is the reader's trait: keep it for the next patron, who
+        # then does not pay for a failed 256-byte read
+        self._chunk = min(self._chunk, session.chunk)
         transport.close()
         self._lock.release()
 

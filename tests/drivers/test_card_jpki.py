@@ -186,3 +186,64 @@ def test_pin_never_appears_in_repr() -> None:
     assert "1234" not in repr(pin) and "1234" not in str(pin)
     with pytest.raises(ValueError):
         Pin("12a4")
+
+
+def _read_sizes(card) -> list[int]:  # type: ignore[no-untyped-def]
+    return [a[4] or 256 for a in card.log if a[:2] == b"\x00\xb0"]
+
+
+def test_a_reader_choking_on_256_byte_answers_falls_back_and_remembers(deck: CardDeck) -> None:
+    reader, card = _session(deck)
+    card.le256_fails = True
+    session = reader.connect(1)
+    assert session.read_certificate() == citizen(1, "1234").certificate_der
+    sizes = _read_sizes(card)
+    assert sizes.count(256) == 1  # one failed 256-byte read, then smaller chunks
+    assert max(sizes[sizes.index(256) + 1 :]) == 0xDF
+    session.close()
+    card.log.clear()
+    reader.slot.insert(card)  # the next patron, same reader: no failed read any more
+    reader.connect(1).read_certificate()
+    assert 256 not in _read_sizes(card)
+
+
+def test_the_apdu_repr_never_shows_a_pin() -> None:
+    from drivers.card import apdu
+
+    command = apdu.verify(b"8642")
+    assert "8642" not in repr(command) and "8642" not in str(command)
+    assert b"8642" in command.to_bytes()  # the card still gets it
+
+
+def test_a_card_pulled_away_mid_read_does_not_shrink_the_reader_chunk(deck: CardDeck) -> None:
+    reader, card = _session(deck)
+    session = reader.connect(1)
+    reader.slot.remove_after = 2  # select EF, read header, then gone at the first 256 chunk
+    with pytest.raises(CardRemoved):
+        session.read_certificate()
+    session.close()
+    card.log.clear()
+    reader.slot.insert(card)
+    reader.connect(1).read_certificate()
+    assert 256 in _read_sizes(card)
+
+
+def test_a_pin_appears_in_no_log_exception_or_repr(
+    deck: CardDeck, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    reader, card = _session(deck)
+    card.le256_fails = True  # the fallback path logs too
+    session = reader.connect(1)
+    session.read_certificate()
+    with pytest.raises(WrongPin) as caught:
+        session.verify_pin(Pin("8642"))
+    seen = " ".join(
+        [caplog.text, str(caught.value), repr(caught.value), repr(session), repr(card)]
+        + [repr(a) for a in caught.value.args]
+    )
+    for spelling in ("8642", "38363432", "38 36 34 32"):  # digits, and as APDU hex
+        assert spelling not in seen
+    assert caplog.records  # something was logged, and it was checked

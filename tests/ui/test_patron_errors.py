@@ -35,6 +35,12 @@ def _instance(cls: type[errors.KioskError]) -> errors.KioskError:
         return errors.WrongPin(2, sw=0x63C2)
     if cls is errors.ConfigError:
         return errors.ConfigError([SECRET_DETAIL])
+    if cls is errors.KocError:
+        return errors.KocError([SECRET_DETAIL])
+    if cls is errors.RegistrationInvalid:
+        return errors.RegistrationInvalid({"postal_code": [SECRET_DETAIL]})
+    if cls is errors.ServiceIdRefused:
+        return errors.ServiceIdRefused("service_id.exists", SECRET_DETAIL)
     if issubclass(cls, errors.CardError):
         return cls(SECRET_DETAIL, sw=0x6983)
     return cls(SECRET_DETAIL)

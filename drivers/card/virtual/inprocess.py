@@ -78,10 +78,17 @@ class VirtualReader:
         if card is None:
             raise NoCard("no card on the virtual reader")
         session = JpkiSession(
-            _SlotTransport(self.slot, card), chunk=self._chunk, accept_phone=self._accept_phone
+            _SlotTransport(self.slot, card),
+            chunk=self._chunk,
+            accept_phone=self._accept_phone,
+            on_close=lambda: self._keep_chunk(session),
         )
         self.last_session = session
         return session.open()
+
+    def _keep_chunk(self, session: JpkiSession) -> None:
+        """As :class:`~drivers.card.pcsc.PcscReader`: a fallback chunk size sticks to the reader."""
+        self._chunk = min(self._chunk, session.chunk)
 
     def status(self) -> DeviceStatus:
         present = "a card is present" if self.slot.card else "no card"

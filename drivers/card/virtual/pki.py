@@ -210,3 +210,63 @@ def test_crl(
             x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
         )
     return builder.sign(ca.key, hashes.SHA256())
+
+
+@dataclass(frozen=True)
+class SigningCredentials:
+    """The card's *other* half: the digital-signature certificate, its key and password.
+
+    The kiosk never touches these, but a real card carries them and other JPKI software (OpenSC
+    lists both PINs when it binds) expects the files, so the virtual card has them too. They are
+    built only when something actually reads or uses them: the kiosk's tests never pay for them.
+    """
+
+    password: str = field(repr=False)
+    key: rsa.RSAPrivateKey = field(repr=False)
+    certificate: x509.Certificate
+    ca_certificate: x509.Certificate
+
+
+def signing_password(number: int) -> str:
+    """Demo citizen ``number``'s signing password (6-16 upper-case letters and digits)."""
+    return f"TESTSIGN{number:04d}"
+
+
+@functools.cache
+def signing_ca(name: str = "default") -> TestCa:
+    key = seeded_rsa_key(f"sign-ca:{name}")
+    subject = _name(f"TEST JPKI Digital Signature CA ({name})")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(0x2000)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return TestCa(key, cert)
+
+
+@functools.cache
+def signing(number: int, ca_name: str = "default") -> SigningCredentials:
+    """The signing certificate of demo citizen ``number``: a made-up test name, no address."""
+    ca = signing_ca(ca_name)
+    key = seeded_rsa_key(f"citizen-sign:{ca_name}:{number}")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"TEST signer {number:06d}"))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(0x040D40 + number)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return SigningCredentials(signing_password(number), key, cert, ca.certificate)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 import time
 
@@ -58,6 +59,21 @@ class VpcdBridge:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            sock.close()
+            _last_closed[self._address[1]] = time.monotonic()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def unplug(self) -> None:
+        """The reader is yanked out with the card on it: reset the connection, no goodbye.
+
+        An abortive close (RST) leaves no TIME-WAIT on vpcd's port, so pcscd can be stopped
+        and started again at once (vpcd binds without ``SO_REUSEADDR``).
+        """
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()
             _last_closed[self._address[1]] = time.monotonic()
         if self._thread is not None and self._thread is not threading.current_thread():
