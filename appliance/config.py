@@ -36,6 +36,7 @@ class KioskConfig:
     idle_timeout_s: float = 60.0  # seconds before a patron's screen and data are wiped
     result_screen_s: float = 8.0  # seconds the "take your label" / error screen stays
     staff_pin: str = field(default="9999", repr=False)  # 4-8 digits; change it on site
+    require_clock_sync: bool = False  # refuse dated labels until NTP synced (the image: true)
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}

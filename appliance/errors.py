@@ -31,6 +31,12 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
         ├── CardNotRegistered            card valid, but no library card linked here
         ├── CardRejected                 certificate / signature refused by the platform
         └── MalformedReply               the platform answered something we cannot parse
+
+    (image, issue 7)
+    KioskError
+    ├── ConfigError
+    │   └── ProvisioningError            kiosk-provision.toml has problems (every one listed)
+    └── ClockNotSynchronised             no NTP sync yet: dated labels would carry a wrong date
 """
 
 from __future__ import annotations
@@ -169,3 +175,16 @@ class CardRejected(SyncError):
 
 class MalformedReply(SyncError):
     key = "error.platform.down"
+
+
+# --- image (issue 7): provisioning and the clock gate ---------------------------------------
+class ProvisioningError(ConfigError):
+    """The technician's ``kiosk-provision.toml`` is wrong; ``problems`` lists each, ja / en."""
+
+    key = "error.provision"
+
+
+class ClockNotSynchronised(KioskError):
+    """The clock is not NTP-synchronised (the Pi has no RTC): a dated label could be wrong."""
+
+    key = "error.clock.unsynced"

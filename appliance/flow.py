@@ -12,8 +12,16 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from appliance.errors import CardNotRegistered, PinBlocked
-from appliance.ports import CardReader, CardSession, Clock, LabelPrinter, Outbox, Platform
+from appliance.errors import CardNotRegistered, ClockNotSynchronised, PinBlocked
+from appliance.ports import (
+    CardReader,
+    CardSession,
+    Clock,
+    ClockSync,
+    LabelPrinter,
+    Outbox,
+    Platform,
+)
 from appliance.proof import challenge_digest, digest_info
 from appliance.values import (
     CardProof,
@@ -71,6 +79,7 @@ class TapFlow:
         outbox: Outbox,
         clock: Clock,
         pin_required: bool = True,
+        clock_sync: ClockSync | None = None,
     ) -> None:
         self._reader = reader
         self._platform = platform
@@ -78,8 +87,13 @@ class TapFlow:
         self._outbox = outbox
         self._clock = clock
         self._pin_required = pin_required
+        self._clock_sync = clock_sync
 
     def begin(self, timeout: float = 5.0) -> PendingTap:
+        # The label carries today's date: refuse before the card is touched (no PIN spent) while
+        # the clock is not NTP-synchronised (``clock_sync`` None = not checked, e.g. dev).
+        if self._clock_sync is not None and not self._clock_sync.synchronised():
+            raise ClockNotSynchronised("clock not NTP-synchronised; dated labels refused")
         session = self._reader.connect(timeout)
         try:
             certificate = session.read_certificate()

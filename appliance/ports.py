@@ -9,6 +9,7 @@ CardReader     drivers.card.pcsc.PcscReader (pyscard)       drivers.card.virtual
 Platform       sync.client.PlatformClient (httpx)           tests use the real server
 LabelPrinter   drivers.printer.escpos_printer.EscposPrinter  drivers.printer.virtual
 Outbox         sync.store.LocalStore                        appliance.fakes.MemoryOutbox
+ClockSync      drivers.clock.TimesyncClock (timesyncd)      drivers.clock.AssumeSynced
 =============  ===========================================  ==================================
 """
 
@@ -92,3 +93,14 @@ class Outbox(Protocol):
 
 class Clock(Protocol):
     def today(self) -> dt.date: ...
+
+
+class ClockSync(Protocol):
+    """Whether the wall clock can be trusted for a label's date (image, issue 7).
+
+    The Pi has no RTC: until NTP answers, ``today()`` is the image's build day or worse. Real
+    adapter ``drivers.clock.TimesyncClock`` (systemd-timesyncd); ``drivers.clock.AssumeSynced``
+    for development machines.
+    """
+
+    def synchronised(self) -> bool: ...

@@ -29,6 +29,7 @@ from ui.screens import (
     PinScreen,
     ResultScreen,
 )
+from ui.sdnotify import notify, ping_interval
 from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
@@ -73,6 +74,9 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(IdleScreen(self._demo_hint()))
+        # image (issue 7): kiosk.service is Type=notify with WatchdogSec; no-ops outside systemd
+        notify("READY=1")
+        self.set_interval(ping_interval(), lambda: notify("WATCHDOG=1"))
 
     def _show(self, screen: KioskScreen) -> None:
         if self._timer is not None:

@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     from drivers.sip2.cli import add_parser as add_sip2_gateway
 
     add_sip2_gateway(sub)
+    from ui.provisioning import add_parser as add_provision  # image (issue 7)
+
+    add_provision(sub)
     return p
 
 

@@ -27,6 +27,7 @@ from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
+from drivers.clock import AssumeSynced, TimesyncClock
 from drivers.printer.render import LabelLayout
 from drivers.printer.virtual import VirtualPrinter
 from sync.client import PlatformClient
@@ -194,6 +195,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         outbox=store,
         clock=SystemClock(),
         pin_required=config.pin_required,
+        # image (issue 7): the label's date needs NTP; off by default outside the image
+        clock_sync=TimesyncClock() if config.require_clock_sync else AssumeSynced(),
     )
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)
     return Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
