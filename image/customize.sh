@@ -136,7 +136,8 @@ customize() {
   install -d -m 0750 -o "$(in_root id -u "$user")" -g "$(in_root id -g "$user")" \
     "$root/var/lib/kiosk/data"
   install_kiosk
-  in_root systemctl enable kiosk.service kiosk-provision.service kiosk-smoke.service \
+  in_root systemctl enable kiosk.service kiosk-provision.service kiosk-machine-id.service \
+    kiosk-smoke.service \
     kiosk-smoke-platform.service systemd-networkd.service systemd-resolved.service \
     systemd-timesyncd.service pcscd.socket wpa_supplicant@wlan0.service
   in_root systemctl mask getty@tty1.service kmsconvt@tty1.service apt-daily.timer \

@@ -37,6 +37,8 @@ def _verify_root(tmp: Path, overlay: Path) -> Path:
     (root / "opt/kiosk/bin").mkdir(parents=True)
     for name in ("kioskctl", "kiosk", "mykey-platform"):  # the venv's real entry points
         shutil.copy2(VENV_BIN / name, root / "opt/kiosk/bin" / name)
+    (root / "bin").mkdir(exist_ok=True)
+    shutil.copy2("/bin/sh", root / "bin/sh")  # the shell of both the host and the image
     packages = (IMAGE / "build.sh").read_text()
     for path, package in FROM_IMAGE_PACKAGES.items():
         assert re.search(rf"\b{package}\b", packages), f"{package} must be on the image"
