@@ -22,7 +22,7 @@ user=kiosk  # named in the units and udev rules of the overlay too
 : "${KIOSK_WATCHDOG_SEC:=30}"
 : "${KIOSK_RUNTIME_WATCHDOG_SEC:=15}"
 : "${KIOSK_JOURNAL_MAX:=32M}"
-: "${KIOSK_CONSOLES:=serial0,115200 tty3}"
+: "${KIOSK_CONSOLES:=ttyS1,115200 tty3}"
 : "${KIOSK_REQUIRE_CLOCK_SYNC:=true}"
 : "${KIOSK_PRINTER_USB_IDS:=0416:5011 04b8:0202 0fe6:811e 28e9:0289}"
 : "${KIOSK_SCANNER_USB_IDS:=05e0:1200 0c2e:0b61 1eab:8003}"
@@ -147,7 +147,8 @@ customize() {
   # raspi-firmware's kernel hook copies kernel, initrd and device trees to the FAT partition
   local kver
   kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -1)
-  in_root /etc/kernel/postinst.d/z50-raspi-firmware "$kver" || \
+  # the hook does nothing unless told it runs from a package's "configure"
+  in_root env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware "$kver" || \
     echo "customize: raspi-firmware hook failed (see above)" >&2
   install -m 0644 "$here/provision/kiosk-provision.example.toml" \
     "$root/boot/firmware/kiosk-provision.example.toml"
