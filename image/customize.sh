@@ -118,6 +118,8 @@ ROOTPART=LABEL=rootfs
 CONSOLES="$KIOSK_CONSOLES"
 KERNEL_ARCH=arm64
 RPI
+  # on the command line too: the initramfs was built before the overlay's overlayroot.conf landed
+  echo "overlayroot=tmpfs:recurse=0" >"$root/etc/default/raspi-extra-cmdline"
   cat >"$root/etc/default/raspi-firmware-custom" <<RPI
 # kiosk: hardware watchdog (bcm2835_wdt, driven by systemd's RuntimeWatchdogSec) and KMS for kmscon
 dtparam=watchdog=on
