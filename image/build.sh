@@ -56,10 +56,15 @@ pip3 download -q --disable-pip-version-check --only-binary=:all: \
 pyscard=$(grep -i '^pyscard==' "$repo/requirements.lock")
 ls "$wheels"/pyscard-*.tar.gz >/dev/null 2>&1 || \
   pip3 download -q --disable-pip-version-check --no-deps --no-binary=pyscard "$pyscard" -d "$wheels"
+# the kiosk itself, from the checkout's files minus what git ignores: building from "$repo"
+# would make setuptools walk image/build/rootfs (GBs, and /proc while mmdebstrap runs)
 rm -f "$wheels"/mykey_kiosk-*.whl
-pip3 wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$wheels" "$repo" \
-  2>/dev/null || pip3 wheel -q --disable-pip-version-check --no-deps -w "$wheels" "$repo"
-rm -rf "$repo/build"
+src=$KIOSK_BUILD_DIR/kiosk-src
+rm -rf "$src" && mkdir -p "$src"
+git -C "$repo" ls-files -co --exclude-standard -z | (cd "$repo" && tar --null -T - -cf -) | tar -C "$src" -xf -
+pip3 wheel -q --disable-pip-version-check --no-deps -w "$wheels" "$src" 2>&1 | grep -v 'is ignored' || true
+ls "$wheels"/mykey_kiosk-*.whl >/dev/null
+rm -rf "$src"
 cp "$repo/requirements.lock" "$wheels/requirements.lock"
 
 # 3. root filesystem
