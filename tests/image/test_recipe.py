@@ -57,17 +57,25 @@ def _verify(root: Path, units: list[str]) -> str:
     return (out.stdout + out.stderr).strip()
 
 
-def test_units_verify(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def verify_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _verify_root(tmp_path_factory.mktemp("units"), OVERLAY)
+
+
+def test_units_verify(verify_root: Path) -> None:
     assert UNITS, "no units in the overlay"
-    assert _verify(_verify_root(tmp_path, OVERLAY), UNITS) == ""
+    assert _verify(verify_root, UNITS) == ""
 
 
-def test_verify_does_catch_a_broken_unit(tmp_path: Path) -> None:
-    overlay = tmp_path / "overlay"
-    shutil.copytree(OVERLAY, overlay, symlinks=True)
-    unit = overlay / "etc/systemd/system/kiosk.service"
-    unit.write_text(unit.read_text().replace("Restart=on-failure", "Restart=sometimes"))
-    assert "restart specifier" in _verify(_verify_root(tmp_path, overlay), ["kiosk.service"])
+def test_verify_does_catch_a_broken_unit(verify_root: Path) -> None:
+    units = verify_root / "etc/systemd/system"
+    broken = (units / "kiosk.service").read_text()
+    broken = broken.replace("Restart=on-failure", "Restart=sometimes")
+    (units / "kiosk-broken.service").write_text(broken)
+    try:
+        assert "restart specifier" in _verify(verify_root, ["kiosk-broken.service"])
+    finally:
+        (units / "kiosk-broken.service").unlink()
 
 
 def test_kiosk_unit_has_the_watchdog_and_restart() -> None:
