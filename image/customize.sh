@@ -59,6 +59,9 @@ install_kiosk() {
   if ! ls "$wheels"/pyscard-*-linux_aarch64.whl >/dev/null 2>&1; then
     # No aarch64 wheel on PyPI: build it once under emulation (minutes), keep it for next time
     echo "customize: building pyscard for aarch64 (cached in $wheels afterwards)"
+    # systemd-resolved made /etc/resolv.conf a link into /run: lend apt the host's for a moment
+    mv "$root/etc/resolv.conf" "$root/etc/resolv.conf.kiosk"
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
     in_root apt-get install -y -q --no-install-recommends gcc swig libpcsclite-dev python3-dev \
       python3-pip python3-setuptools python3-wheel >/dev/null
     in_root sh -c 'cd /tmp/kiosk-wheels && pip3 wheel -q --no-deps --no-build-isolation \
@@ -66,6 +69,7 @@ install_kiosk() {
     cp "$stage"/pyscard-*-linux_aarch64.whl "$wheels"/
     in_root apt-get purge -y -q --autoremove gcc swig libpcsclite-dev python3-dev python3-pip \
       python3-setuptools python3-wheel >/dev/null
+    mv -f "$root/etc/resolv.conf.kiosk" "$root/etc/resolv.conf"
   fi
   rm -f "$stage"/pyscard-*.tar.gz
   in_root python3 -m venv /opt/kiosk
