@@ -71,7 +71,7 @@ cp "$repo/requirements.lock" "$wheels/requirements.lock"
 rootfs=$KIOSK_BUILD_DIR/rootfs
 rm -rf "$rootfs"
 packages=(systemd systemd-sysv systemd-timesyncd systemd-resolved udev dbus kmod
-  initramfs-tools overlayroot zstd e2fsprogs dosfstools
+  initramfs-tools busybox overlayroot zstd e2fsprogs dosfstools
   linux-image-arm64 raspi-firmware firmware-brcm80211 wpasupplicant iproute2
   python3 python3-venv ca-certificates
   kmscon fonts-vlgothic fonts-ipafont-gothic

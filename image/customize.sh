@@ -53,23 +53,28 @@ CONF
   chmod 0755 "$root/etc/initramfs-tools/hooks/kiosk-modules"
 }
 
+chroot_apt() {
+  # systemd-resolved made /etc/resolv.conf a link into /run: lend apt the host's for a moment
+  mv "$root/etc/resolv.conf" "$root/etc/resolv.conf.kiosk"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  in_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends "$@" >/dev/null
+  rm -f "$root/etc/resolv.conf"
+  mv "$root/etc/resolv.conf.kiosk" "$root/etc/resolv.conf"
+}
+
 install_kiosk() {
   local wheels=$KIOSK_BUILD_DIR/wheels stage=$root/tmp/kiosk-wheels
   rm -rf "$stage" && mkdir -p "$stage" && cp "$wheels"/* "$stage"/
   if ! ls "$wheels"/pyscard-*-linux_aarch64.whl >/dev/null 2>&1; then
     # No aarch64 wheel on PyPI: build it once under emulation (minutes), keep it for next time
     echo "customize: building pyscard for aarch64 (cached in $wheels afterwards)"
-    # systemd-resolved made /etc/resolv.conf a link into /run: lend apt the host's for a moment
-    mv "$root/etc/resolv.conf" "$root/etc/resolv.conf.kiosk"
-    cp /etc/resolv.conf "$root/etc/resolv.conf"
-    in_root apt-get install -y -q --no-install-recommends gcc swig libpcsclite-dev python3-dev \
-      python3-pip python3-setuptools python3-wheel >/dev/null
+    chroot_apt install gcc swig libpcsclite-dev python3-dev python3-pip python3-setuptools \
+      python3-wheel
     in_root sh -c 'cd /tmp/kiosk-wheels && pip3 wheel -q --no-deps --no-build-isolation \
       --no-index -w /tmp/kiosk-wheels pyscard-*.tar.gz'
     cp "$stage"/pyscard-*-linux_aarch64.whl "$wheels"/
     in_root apt-get purge -y -q --autoremove gcc swig libpcsclite-dev python3-dev python3-pip \
       python3-setuptools python3-wheel >/dev/null
-    mv -f "$root/etc/resolv.conf.kiosk" "$root/etc/resolv.conf"
   fi
   rm -f "$stage"/pyscard-*.tar.gz
   in_root python3 -m venv /opt/kiosk
@@ -135,7 +140,7 @@ RPI
 customize() {
   tar -C "$here/overlay" --owner=0 --group=0 -cf - . | tar -C "$root" -xf -
   tunables
-  in_root useradd --system --user-group --create-home --home-dir "/home/$user" \
+  in_root id -u "$user" >/dev/null 2>&1 || in_root useradd --system --user-group --create-home --home-dir "/home/$user" \
     --shell /usr/sbin/nologin --groups dialout,lp,input "$user"
   install -d -m 0755 "$root/var/lib/kiosk"
   install -d -m 0700 "$root/var/lib/kiosk/system"
@@ -150,6 +155,10 @@ customize() {
     apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer 2>/dev/null || true
   : >"$root/etc/machine-id"  # generated at each boot (the root is read-only)
   rm -f "$root/var/lib/dbus/machine-id"
+  # overlayroot's initramfs script needs busybox (grep...), and the initramfs must carry the
+  # overlay's /etc/overlayroot.conf: rebuild it now (MODULES=list keeps that to minutes)
+  in_root dpkg -s busybox >/dev/null 2>&1 || chroot_apt install busybox
+  in_root update-initramfs -u -k all
   # raspi-firmware's kernel hook copies kernel, initrd and device trees to the FAT partition
   local kver
   kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -1)

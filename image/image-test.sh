@@ -30,7 +30,8 @@ fails=0
 static() { if "$@" >/dev/null 2>&1; then echo "static ok: ${*: -1}"; else echo "static FAIL: $*"; fails=$((fails + 1)); fi; }
 # what the Pi's GPU firmware will read (QEMU runs none of it): check it statically
 listing=$(mdir -i "$fat" -b ::/)
-for f in config.txt cmdline.txt bcm2711-rpi-4-b.dtb bcm2710-rpi-3-b-plus.dtb start4.elf fixup4.dat; do
+for f in config.txt cmdline.txt bcm2711-rpi-4-b.dtb bcm2837-rpi-3-b-plus.dtb start4.elf fixup4.dat \
+    bootcode.bin start.elf; do
   static grep -qx "::/$f" <<<"$listing"
 done
 config=$(mtype -i "$fat" ::/config.txt)
