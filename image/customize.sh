@@ -157,8 +157,11 @@ customize() {
   rm -f "$root/var/lib/dbus/machine-id"
   # overlayroot's initramfs script needs busybox (grep...), and the initramfs must carry the
   # overlay's /etc/overlayroot.conf: rebuild it now (MODULES=list keeps that to minutes)
-  in_root dpkg -s busybox >/dev/null 2>&1 || chroot_apt install busybox
-  in_root update-initramfs -u -k all
+  if in_root dpkg -s busybox >/dev/null 2>&1; then
+    in_root update-initramfs -u -k all
+  else
+    chroot_apt install busybox  # its trigger rebuilds the initramfs
+  fi
   # raspi-firmware's kernel hook copies kernel, initrd and device trees to the FAT partition
   local kver
   kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -1)
