@@ -150,7 +150,7 @@ customize() {
   in_root systemctl enable kiosk.service kiosk-provision.service kiosk-machine-id.service \
     kiosk-smoke.service \
     kiosk-smoke-platform.service systemd-networkd.service systemd-resolved.service \
-    systemd-timesyncd.service pcscd.socket wpa_supplicant@wlan0.service
+    systemd-timesyncd.service pcscd.socket
   in_root systemctl mask getty@tty1.service kmsconvt@tty1.service apt-daily.timer \
     apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer 2>/dev/null || true
   : >"$root/etc/machine-id"  # generated at each boot (the root is read-only)
