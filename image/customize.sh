@@ -128,7 +128,9 @@ CONSOLES="$KIOSK_CONSOLES"
 KERNEL_ARCH=arm64
 RPI
   # on the command line too: the initramfs was built before the overlay's overlayroot.conf landed
-  echo "overlayroot=tmpfs:recurse=0" >"$root/etc/default/raspi-extra-cmdline"
+  # "ro" after raspi-firmware's fixed "rw" (the last wins in the initramfs): the lower root under
+  # the overlay must be mounted read-only (qemu run 2: with "rw" it stayed writable)
+  echo "ro overlayroot=tmpfs:recurse=0" >"$root/etc/default/raspi-extra-cmdline"
   cat >"$root/etc/default/raspi-firmware-custom" <<RPI
 # kiosk: hardware watchdog (bcm2835_wdt, driven by systemd's RuntimeWatchdogSec) and KMS for kmscon
 dtparam=watchdog=on
