@@ -78,6 +78,7 @@ class KioskConfig:
     offline_token_high: str = ""  # check digit included; "" = no offline lending
     offline_crl_max_age_h: float = 48.0  # hours; an older revocation list refuses offline taps
     offline_keep_days: int = 14  # days; assertions and mappings are deleted after this at most
+    require_clock_sync: bool = False  # refuse dated labels until NTP synced (the image: true)
 
     def __str__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -9,6 +9,7 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
 
     KioskError
     ├── ConfigError                      broken or incomplete configuration
+    │   └── ProvisioningError            kiosk-provision.toml has problems (every one listed)
     ├── CardError                        anything between reader and card (keeps SW / PC/SC code)
     │   ├── NoCard                       nothing on the reader
     │   ├── ReaderUnavailable            reader unplugged / pcscd down
@@ -42,7 +43,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── CertificateRevoked           the card's certificate is on the revocation list
     │   └── OfflineProofInvalid          chain, validity or signature fails the local check
     ├── KocError                         an offline-circulation (.koc) file is malformed
-    └── HandoffError                     method C: the keyboard gadget / serial wedge failed
+    ├── HandoffError                     method C: the keyboard gadget / serial wedge failed
+    └── ClockNotSynchronised             no NTP sync yet: dated labels would carry a wrong date
 """
 
 from __future__ import annotations
@@ -290,3 +292,16 @@ class RegistrationInvalid(SyncError):
     def __init__(self, problems: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{f}: {', '.join(c)}" for f, c in problems.items()))
         self.problems = problems
+
+
+# --- image (issue 7): provisioning and the clock gate ---------------------------------------
+class ProvisioningError(ConfigError):
+    """The technician's ``kiosk-provision.toml`` is wrong; ``problems`` lists each, ja / en."""
+
+    key = "error.provision"
+
+
+class ClockNotSynchronised(KioskError):
+    """The clock is not NTP-synchronised (the Pi has no RTC): a dated label could be wrong."""
+
+    key = "error.clock.unsynced"

@@ -12,11 +12,12 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from appliance.errors import CardNotRegistered, PinBlocked
+from appliance.errors import CardNotRegistered, ClockNotSynchronised, PinBlocked
 from appliance.ports import (
     CardReader,
     CardSession,
     Clock,
+    ClockSync,
     DayTokens,
     LabelJobs,
     LabelPrinter,
@@ -83,6 +84,7 @@ class TapFlow:
         pin_required: bool = True,
         tokens: DayTokens | None = None,
         jobs: LabelJobs | None = None,
+        clock_sync: ClockSync | None = None,
     ) -> None:
         self._reader = reader
         self._tokens = tokens
@@ -94,8 +96,13 @@ class TapFlow:
         # Every label goes through the spool: kept until printed, never printed twice. Without
         # a durable store (unit tests) the jobs live in memory.
         self.spool = LabelSpool(printer, jobs if jobs is not None else MemoryJobs(), clock)
+        self._clock_sync = clock_sync
 
     def begin(self, timeout: float = 5.0) -> PendingTap:
+        # The label carries today's date: refuse before the card is touched (no PIN spent) while
+        # the clock is not NTP-synchronised (``clock_sync`` None = not checked, e.g. dev).
+        if self._clock_sync is not None and not self._clock_sync.synchronised():
+            raise ClockNotSynchronised("clock not NTP-synchronised; dated labels refused")
         session = self._reader.connect(timeout)
         try:
             certificate = session.read_certificate()

@@ -415,6 +415,23 @@ CATALOGUE: dict[str, Message] = {
         "このカードは JPKI（公的個人認証）のカードではありません（JPKI アプリがないか、未知のトークン）。",
         "This is not a JPKI card (no JPKI application, or an unknown token).",
     ),
+    # --- image (issue 7): first-boot provisioning and the clock gate ---
+    "error.provision": Message(
+        "SD カードの設定ファイル kiosk-provision.toml に誤りがあります。次の点を直して再起動してください。",
+        "The SD card's settings file kiosk-provision.toml has problems. Fix these and restart.",
+    ),
+    "provision.done": Message(
+        "設定を取り込み、SD カードから設定ファイルを消去しました。",
+        "The settings were imported and the settings file was erased from the SD card.",
+    ),
+    "provision.missing": Message(
+        "この端末はまだ設定されていません。技術担当者に連絡してください。",
+        "This terminal is not set up yet. Please call the technician.",
+    ),
+    "error.clock.unsynced": Message(
+        "時計がまだ合っていないため、ラベルを印刷できません。しばらくお待ちください。",
+        "The clock is not set yet, so no label can be printed. Please wait a moment.",
+    ),
 }
 
 

@@ -13,6 +13,7 @@ Handoff        drivers.handoff.hid / .serial_wedge          drivers.handoff.memo
 PlatformLink   sync.flusher.OutboxFlusher                   sync.flusher.FixedLink
 LabelJobs      sync.jobs.JobStore (SQLite)                  appliance.spool.MemoryJobs
 ServiceIds     sync.client.PlatformClient (httpx)           tests use the real server
+ClockSync      drivers.clock.TimesyncClock (timesyncd)      drivers.clock.AssumeSynced
 =============  ===========================================  ==================================
 """
 
@@ -235,3 +236,14 @@ class ServiceIds(Protocol):
     ) -> RegisteredServiceId: ...
 
     def delete_service_id(self, proof: CardProof, issuer_id: str) -> None: ...
+
+
+class ClockSync(Protocol):
+    """Whether the wall clock can be trusted for a label's date (image, issue 7).
+
+    The Pi has no RTC: until NTP answers, ``today()`` is the image's build day or worse. Real
+    adapter ``drivers.clock.TimesyncClock`` (systemd-timesyncd); ``drivers.clock.AssumeSynced``
+    for development machines.
+    """
+
+    def synchronised(self) -> bool: ...

@@ -44,6 +44,7 @@ from ui.screens import (
     ProgressScreen,
     ResultScreen,
 )
+from ui.sdnotify import notify, ping_interval
 from ui.setup import ReenrolmentScreen, SetupScreen
 from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
@@ -126,6 +127,9 @@ class KioskApp(App[None]):
         self.push_screen(self._home())
         if self._presence is not None:
             self._presence.start(self._post_presence)
+        # image (issue 7): kiosk.service is Type=notify with WatchdogSec; no-ops outside systemd
+        notify("READY=1")
+        self.set_interval(ping_interval(), lambda: notify("WATCHDOG=1"))
         if not self.is_headless and sys.stdin.isatty():
             self.set_interval(1.0, self._check_terminal)
 

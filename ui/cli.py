@@ -134,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
     from drivers.card.cli import add_parser as add_card_info
 
     add_card_info(sub)
+    from ui.provisioning import add_parser as add_provision  # image (issue 7)
+
+    add_provision(sub)
     return p
 
 

@@ -31,6 +31,7 @@ from drivers.card.presence import wait_until
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import CardDeck, VirtualReader
 from drivers.card.virtual.vpcd import VpcdBridge
+from drivers.clock import AssumeSynced, TimesyncClock
 from drivers.handoff import open_handoff
 from drivers.printer.setup import printer_from_config
 from drivers.sip2 import kiosk as sip2_kiosk
@@ -265,6 +266,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         pin_required=config.pin_required,
         tokens=sip2_kiosk.kiosk_tokens(config),
         jobs=jobs,
+        # image (issue 7): the label's date needs NTP; off by default outside the image
+        clock_sync=TimesyncClock() if config.require_clock_sync else AssumeSynced(),
     )
     resume = ResumeLoop(flow.spool, config.printer_retry_s).start()
     log.info("kiosk started: reader=%s platform=%s", config.card_reader, base_url)

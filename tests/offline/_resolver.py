@@ -7,13 +7,30 @@ that each start costs little on a shared machine.
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 from pathlib import Path
 
+from appliance.values import LookupMatch
 from server.demo import DEMO_TERMINAL
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
-from sync.offline import OfflineApi, OfflineStore
+from sync.offline import Assertion, OfflineApi, OfflineStore
+
+
+class SlowLinkApi(OfflineApi):
+    """A slow mobile link: each answer arrives 5-30 ms after the platform committed it.
+
+    That gap (platform committed, kiosk not yet written) is where a kill hurts most; on a fast
+    machine the whole resolution could otherwise finish between two polls of the test, and the
+    test would prove nothing.
+    """
+
+    def send(self, key: str, assertion: Assertion) -> list[LookupMatch]:
+        answer = super().send(key, assertion)
+        time.sleep(random.uniform(0.005, 0.03))
+        return answer
 
 
 def main(data_dir: str, url: str) -> int:
@@ -22,7 +39,7 @@ def main(data_dir: str, url: str) -> int:
         url, DEMO_TERMINAL.terminal_id, DEMO_TERMINAL.password, board_fingerprint()
     )
     try:
-        return 0 if store.resolve(OfflineApi(client)).pending == 0 else 3
+        return 0 if store.resolve(SlowLinkApi(client)).pending == 0 else 3
     finally:
         client.close()
         store.close()

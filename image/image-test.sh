@@ -1,0 +1,74 @@
+#!/bin/bash
+# make image-test: boot the built image under qemu-system-aarch64 -M virt (the same root
+# filesystem, kernel and initrd as on the card) with a provisioning file on its FAT partition and
+# the smoke flag on the kernel command line, and read the verdict off the serial console.
+# Bounded: qemu is killed after KIOSK_TEST_TIMEOUT seconds whatever happens.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${KIOSK_BUILD_DIR:=$here/build}"
+: "${KIOSK_IMAGE_NAME:=mykey-kiosk-arm64}"
+: "${KIOSK_TEST_TIMEOUT:=900}"
+: "${KIOSK_TEST_SMP:=2}"
+: "${KIOSK_TEST_MEM:=1024}"
+: "${KIOSK_TEST_PROVISION:=$here/provision/smoke.toml}"
+
+out=$KIOSK_BUILD_DIR/out
+img=$out/$KIOSK_IMAGE_NAME.img
+test -s "$img" || { echo "no image at $img: run make image first" >&2; exit 2; }
+work=$KIOSK_BUILD_DIR/test
+mkdir -p "$work"
+disk=$work/smoke.img
+log=$work/serial.log
+cp --sparse=always "$img" "$disk"
+
+# the FAT partition (partition 1) by byte offset, for mtools: no loop device, no mount
+start=$(sfdisk -d "$disk" | awk -F'[=,]' '/^.*img1 :/ {gsub(/ /, "", $2); print $2}')
+fat="$disk@@$((start * 512))"
+export MTOOLS_SKIP_CHECK=1  # genimage's FAT geometry is fine for Linux and the Pi
+fails=0
+static() { if "$@" >/dev/null 2>&1; then echo "static ok: ${*: -1}"; else echo "static FAIL: $*"; fails=$((fails + 1)); fi; }
+# what the Pi's GPU firmware will read (QEMU runs none of it): check it statically
+listing=$(mdir -i "$fat" -b ::/)
+for f in config.txt cmdline.txt bcm2711-rpi-4-b.dtb bcm2837-rpi-3-b-plus.dtb start4.elf fixup4.dat \
+    bootcode.bin start.elf; do
+  static grep -qx "::/$f" <<<"$listing"
+done
+config=$(mtype -i "$fat" ::/config.txt)
+cmdline=$(mtype -i "$fat" ::/cmdline.txt)
+static grep -q 'dtparam=watchdog=on' <<<"$config"
+static grep -q 'dtoverlay=vc4-kms-v3d' <<<"$config"
+static grep -q 'root=LABEL=rootfs' <<<"$cmdline"
+mcopy -o -i "$fat" "$KIOSK_TEST_PROVISION" ::/kiosk-provision.toml
+static grep -q 'overlayroot=tmpfs' <<<"$cmdline"
+# boot with the card's own cmdline.txt, minus the Pi's console and root device
+args=$(tr -d '\r' <<<"$cmdline" | tr ' ' '\n' | grep -v -e '^console=' -e '^root=' -e '^$' | tr '\n' ' ')
+
+echo "booting under qemu-system-aarch64 -M virt (serial log: $log, at most ${KIOSK_TEST_TIMEOUT}s)"
+t0=$(date +%s)
+set +e
+timeout --kill-after=10 "$KIOSK_TEST_TIMEOUT" qemu-system-aarch64 -M virt -cpu cortex-a72 \
+  -smp "$KIOSK_TEST_SMP" -m "$KIOSK_TEST_MEM" -nographic -no-reboot -nic none \
+  -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
+  -append "console=ttyAMA0 root=LABEL=rootfs ${args}kiosk.smoke" \
+  -drive if=none,file="$disk",format=raw,id=hd0 -device virtio-blk-device,drive=hd0 \
+  -device virtio-gpu-device </dev/null >"$log" 2>&1
+rc=$?
+set -e
+t1=$(date +%s)
+tr -d '\r' <"$log" | grep -a 'KIOSK-SMOKE' || true
+echo "qemu exited with $rc after $((t1 - t0)) s"
+
+# afterwards, from outside: the provisioning file is gone from the FAT partition, no error file
+after=$(mdir -i "$fat" -b ::/)
+if grep -q 'kiosk-provision.toml' <<<"$after"; then echo "static FAIL: provisioning file still on FAT"; fails=$((fails + 1)); else echo "static ok: provisioning file wiped from FAT"; fi
+if grep -q 'kiosk-provision-error.txt' <<<"$after"; then echo "static FAIL: error file on FAT:"; mtype -i "$fat" ::/kiosk-provision-error.txt; fails=$((fails + 1)); fi
+
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "TIMEOUT: the guest did not power off within ${KIOSK_TEST_TIMEOUT}s"; fails=$((fails + 1)); fi
+if ! tr -d '\r' <"$log" | grep -aq '^KIOSK-SMOKE PASS'; then
+  echo "smoke test did not pass; last console lines:"; tr -d '\r' <"$log" | tail -40
+  fails=$((fails + 1))
+fi
+ready=$(tr -d '\r' <"$log" | sed -n 's/.*kiosk.service ready at \([0-9.]*\)s.*/\1/p' | head -1)
+echo "boot to kiosk ready (guest clock, kernel start -> READY=1): ${ready:-?} s; whole run $((t1 - t0)) s"
+if [ "$fails" = 0 ]; then echo "image-test: PASS"; else echo "image-test: FAILED ($fails)"; exit 1; fi
