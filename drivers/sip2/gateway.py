@@ -144,9 +144,15 @@ class Sip2Gateway:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in [*self._n.tasks, *([self._housekeeping] if self._housekeeping else [])]:
-            task.cancel()
-        await asyncio.gather(*self._n.tasks, return_exceptions=True)
+        # A connection accepted just before the close has a handler task that has not run yet:
+        # let it register, then cancel until none is left, so every socket is closed here.
+        await asyncio.sleep(0)
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        while self._n.tasks:
+            for task in list(self._n.tasks):
+                task.cancel()
+            await asyncio.gather(*self._n.tasks, return_exceptions=True)
         if self._housekeeping is not None:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self.flush()

