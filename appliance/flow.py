@@ -64,6 +64,19 @@ class PendingTap:
         self.challenge = None
 
 
+def read_card(session: CardSession, pin_required: bool) -> CardRead:
+    """What needs no PIN: the certificate, and the tries left (without spending one).
+
+    A blocked card is refused here, before any PIN pad is shown. Shared by the online and the
+    bookmobile (offline) flows; the caller closes ``session`` if this raises.
+    """
+    certificate = session.read_certificate()
+    tries = session.pin_tries_left() if pin_required else 0
+    if pin_required and tries == 0:
+        raise PinBlocked("no PIN tries left")
+    return CardRead(certificate, tries)
+
+
 @dataclass(frozen=True)
 class TapOutcome:
     match: LookupMatch
@@ -105,15 +118,12 @@ class TapFlow:
             raise ClockNotSynchronised("clock not NTP-synchronised; dated labels refused")
         session = self._reader.connect(timeout)
         try:
-            certificate = session.read_certificate()
-            tries = session.pin_tries_left() if self._pin_required else 0
-            if self._pin_required and tries == 0:
-                raise PinBlocked("no PIN tries left")
+            read = read_card(session, self._pin_required)
             challenge = self._platform.challenge("lookup")
         except BaseException:
             session.close()
             raise
-        return PendingTap(session, CardRead(certificate, tries), challenge, self._pin_required)
+        return PendingTap(session, read, challenge, self._pin_required)
 
     def finish(self, pending: PendingTap, pin: Pin | None) -> TapOutcome:
         """Look up and print the first match: the one-library case (``kioskctl tap``)."""

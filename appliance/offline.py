@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from appliance.daytokens import TokenPolicy
-from appliance.errors import PinBlocked, TrustMissing
-from appliance.flow import PendingTap
+from appliance.errors import TrustMissing
+from appliance.flow import PendingTap, read_card
 from appliance.ports import CardReader, LabelPrinter, Outbox
 from appliance.proof import challenge_digest, digest_info
-from appliance.values import CardNumber, CardRead, Challenge, LabelJob, Pin, PrintedLabel
+from appliance.values import CardNumber, Challenge, LabelJob, Pin, PrintedLabel
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +155,13 @@ class OfflineTapFlow:
             raise TrustMissing("no provisional token range for this terminal's library")
         session = self._reader.connect(timeout)
         try:
-            certificate = session.read_certificate()
-            tries = session.pin_tries_left() if self._pin_required else 0
-            if self._pin_required and tries == 0:
-                raise PinBlocked("no PIN tries left")
+            read = read_card(session, self._pin_required)
         except BaseException:
             session.close()
             raise
         nonce = make_nonce(self._terminal_id, self._now(), self._randbytes(NONCE_RANDOM_BYTES))
         challenge = Challenge(nonce, self._terminal_id, OFFLINE_PURPOSE)
-        return PendingTap(session, CardRead(certificate, tries), challenge, self._pin_required)
+        return PendingTap(session, read, challenge, self._pin_required)
 
     def finish(self, pending: PendingTap, pin: Pin | None) -> ProvisionalOutcome:
         """PIN once, signature, local check, token, stored assertion, provisional label."""
