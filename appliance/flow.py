@@ -83,6 +83,17 @@ class TapOutcome:
     printed: PrintedLabel
 
 
+def refuse_unsynchronised(clock_sync: ClockSync | None) -> None:
+    """Refuse a dated label before the card is touched (no PIN spent) while the clock is not
+    NTP-synchronised: the Pi has no RTC, so before sync the date may be any day.
+
+    ``clock_sync`` None = not checked (development). Shared by the online and the bookmobile
+    flows: a provisional label's date and its assertion's signing time matter just as much.
+    """
+    if clock_sync is not None and not clock_sync.synchronised():
+        raise ClockNotSynchronised("clock not NTP-synchronised; dated labels refused")
+
+
 class TapFlow:
     """Wires the ports for one patron action. Blocking: run it off the UI loop."""
 
@@ -111,11 +122,13 @@ class TapFlow:
         self.spool = LabelSpool(printer, jobs if jobs is not None else MemoryJobs(), clock)
         self._clock_sync = clock_sync
 
+    @property
+    def clock_sync(self) -> ClockSync | None:
+        """The clock gate, for the other flows built on this kiosk (the bookmobile's)."""
+        return self._clock_sync
+
     def begin(self, timeout: float = 5.0) -> PendingTap:
-        # The label carries today's date: refuse before the card is touched (no PIN spent) while
-        # the clock is not NTP-synchronised (``clock_sync`` None = not checked, e.g. dev).
-        if self._clock_sync is not None and not self._clock_sync.synchronised():
-            raise ClockNotSynchronised("clock not NTP-synchronised; dated labels refused")
+        refuse_unsynchronised(self._clock_sync)
         session = self._reader.connect(timeout)
         try:
             read = read_card(session, self._pin_required)

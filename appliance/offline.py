@@ -31,8 +31,8 @@ from typing import Protocol
 
 from appliance.daytokens import TokenPolicy
 from appliance.errors import TrustMissing
-from appliance.flow import PendingTap, read_card
-from appliance.ports import CardReader, LabelPrinter, Outbox
+from appliance.flow import PendingTap, read_card, refuse_unsynchronised
+from appliance.ports import CardReader, ClockSync, LabelPrinter, Outbox
 from appliance.proof import challenge_digest, digest_info
 from appliance.values import CardNumber, Challenge, LabelJob, Pin, PrintedLabel
 
@@ -135,6 +135,7 @@ class OfflineTapFlow:
         pin_required: bool = True,
         randbytes: Callable[[int], bytes] = secrets.token_bytes,
         randbelow: Callable[[int], int] = secrets.randbelow,
+        clock_sync: ClockSync | None = None,
     ) -> None:
         self._reader = reader
         self._verifier = verifier
@@ -148,11 +149,15 @@ class OfflineTapFlow:
         self._pin_required = pin_required
         self._randbytes = randbytes
         self._randbelow = randbelow
+        self._clock_sync = clock_sync
 
     def begin(self, timeout: float = 5.0) -> PendingTap:
         """Read what needs no PIN and make the nonce; the session stays open for the PIN."""
         if self._policy is None:
             raise TrustMissing("no provisional token range for this terminal's library")
+        # The nonce carries the signing time and the label the date; the revocation list's age
+        # is judged against the same clock. A bookmobile must have synced once since boot.
+        refuse_unsynchronised(self._clock_sync)
         session = self._reader.connect(timeout)
         try:
             read = read_card(session, self._pin_required)

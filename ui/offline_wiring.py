@@ -69,6 +69,7 @@ class OfflineKit:
             stop=config.offline_stop,
             now=_now,
             pin_required=config.pin_required,
+            clock_sync=self.kiosk.flow.clock_sync,
         )
 
     def status(self) -> TrustStatus:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from appliance.errors import (
     CertificateRevoked,
+    ClockNotSynchronised,
     PhoneCertificate,
     TrustMissing,
     TrustStale,
@@ -27,6 +28,7 @@ from appliance.values import Pin
 from drivers.card.virtual.card import CardKind, VirtualJpkiCard
 from drivers.card.virtual.inprocess import VirtualReader
 from drivers.card.virtual.pki import test_crl as make_crl
+from drivers.clock import TimesyncClock
 from drivers.printer.render import render_label
 from server.db import connect
 from server.demo import demo_registrations
@@ -127,6 +129,22 @@ def test_a_wrong_pin_is_sent_once_and_nothing_is_kept(bookmobile: OfflineKit) ->
     assert caught.value.tries_left == 2
     assert _verifies(bookmobile, 2) == 1
     _nothing_kept(bookmobile)
+
+
+def test_an_unsynchronised_clock_refuses_before_the_card_is_read(
+    bookmobile: OfflineKit, tmp_path: Path
+) -> None:
+    """A bookmobile that never saw NTP since boot: the label's date and the nonce's signing time
+    could be any day, so the tap is refused before the card (or a PIN) is touched."""
+    flag = tmp_path / "synchronized"
+    bookmobile.kiosk.flow._clock_sync = TimesyncClock(flag, ask_timedatectl=False)
+    with pytest.raises(ClockNotSynchronised):
+        tap(bookmobile, 1, PINS[1])
+    assert bookmobile.kiosk.demo is not None
+    assert bookmobile.kiosk.demo.card(1).log == []
+    _nothing_kept(bookmobile)
+    flag.touch()  # timesyncd's first answer, e.g. in the garage before departure
+    assert tap(bookmobile, 1, PINS[1]).job.provisional
 
 
 def test_a_phone_is_refused_before_any_pin(bookmobile: OfflineKit) -> None:
