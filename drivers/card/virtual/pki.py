@@ -139,25 +139,44 @@ class CitizenCredentials:
         return self.certificate.public_bytes(serialization.Encoding.DER)
 
 
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: rsa.RSAPrivateKey,
+    serial: int,
+    signer: rsa.RSAPrivateKey,
+    *,
+    basic: x509.BasicConstraints | None,
+    usage: x509.KeyUsage | None,
+) -> x509.Certificate:
+    """One test certificate over the shared validity window; every extension critical, as in
+    JPKI's profiles. RSA PKCS#1 v1.5 signing is deterministic, so the bytes are stable too."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+    )
+    for extension in (basic, usage):
+        if extension is not None:
+            builder = builder.add_extension(extension, critical=True)
+    return builder.sign(signer, hashes.SHA256())
+
+
+_CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+_AUTH_USAGE = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+_SIGN_USAGE = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
+_CA = x509.BasicConstraints(ca=True, path_length=0)
+
+
 @functools.cache
 def test_ca(name: str = "default") -> TestCa:
     key = seeded_rsa_key(f"ca:{name}")
     subject = _name(f"TEST JPKI User Authentication CA ({name})")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(0x1000)
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    cert = _certificate(subject, subject, key, 0x1000, key, basic=_CA, usage=_CA_USAGE)
     return TestCa(key, cert)
 
 
@@ -166,20 +185,14 @@ def citizen(number: int, pin: str, ca_name: str = "default") -> CitizenCredentia
     """Demo citizen ``number``'s card. JPKI user-auth certificates name nobody; nor does this."""
     ca = test_ca(ca_name)
     key = seeded_rsa_key(f"citizen:{ca_name}:{number}")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"TEST user authentication {number:06d}"))
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(0x030D40 + number)
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(ca.key, hashes.SHA256())
+    cert = _certificate(
+        _name(f"TEST user authentication {number:06d}"),
+        ca.certificate.subject,
+        key,
+        0x030D40 + number,
+        ca.key,
+        basic=x509.BasicConstraints(ca=False, path_length=None),
+        usage=_AUTH_USAGE,
     )
     return CitizenCredentials(number, pin, key, cert)
 
@@ -236,17 +249,7 @@ def signing_password(number: int) -> str:
 def signing_ca(name: str = "default") -> TestCa:
     key = seeded_rsa_key(f"sign-ca:{name}")
     subject = _name(f"TEST JPKI Digital Signature CA ({name})")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(0x2000)
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert = _certificate(subject, subject, key, 0x2000, key, basic=_CA, usage=None)
     return TestCa(key, cert)
 
 
@@ -255,18 +258,13 @@ def signing(number: int, ca_name: str = "default") -> SigningCredentials:
     """The signing certificate of demo citizen ``number``: a made-up test name, no address."""
     ca = signing_ca(ca_name)
     key = seeded_rsa_key(f"citizen-sign:{ca_name}:{number}")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"TEST signer {number:06d}"))
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(0x040D40 + number)
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(ca.key, hashes.SHA256())
+    cert = _certificate(
+        _name(f"TEST signer {number:06d}"),
+        ca.certificate.subject,
+        key,
+        0x040D40 + number,
+        ca.key,
+        basic=None,
+        usage=_SIGN_USAGE,
     )
     return SigningCredentials(signing_password(number), key, cert, ca.certificate)
