@@ -19,22 +19,12 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from dataclasses import asdict
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from appliance.errors import SyncError
 from appliance.ports import JobState
-from appliance.values import (
-    CardNumber,
-    CheckScheme,
-    Handover,
-    Issuer,
-    LabelJob,
-    NumberDisplay,
-    Symbology,
-)
+from appliance.values import CardNumber, Issuer, LabelJob, issuer_from_record, issuer_record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_jobs (
@@ -206,25 +196,8 @@ def _now() -> str:
 
 
 def _issuer_json(issuer: Issuer) -> str:
-    return json.dumps(
-        {k: v.value if isinstance(v, Enum) else v for k, v in asdict(issuer).items()},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    return json.dumps(issuer_record(issuer), ensure_ascii=False, sort_keys=True)
 
 
 def _issuer(text: str) -> Issuer:
-    raw = json.loads(text)
-    return Issuer(
-        issuer_id=raw["issuer_id"],
-        name=raw["name"],
-        symbology=Symbology(raw["symbology"]),
-        codabar_start=raw["codabar_start"],
-        codabar_stop=raw["codabar_stop"],
-        check=CheckScheme(raw["check"]),
-        lengths=tuple(raw["lengths"]),
-        handover=Handover(raw["handover"]),
-        pin_required=raw["pin_required"],
-        alphabet=raw.get("alphabet", ""),
-        number_display=NumberDisplay(raw.get("number_display", "masked")),
-    )
+    return issuer_from_record(json.loads(text))
