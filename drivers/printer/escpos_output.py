@@ -17,7 +17,9 @@ stream spends bytes only on dots (issue 4: an 80 mm label in at most 10 KB):
 
 ``ESC J n`` feeds n *vertical motion units*. On the 203 dpi printers this kiosk targets the unit
 is one dot row; a printer whose unit is finer (an Epson TM-T88 counts 1/360 inch on a 180 dpi
-head) sets ``feed_units_per_dot`` (config ``printer_feed_units_per_dot``).
+head) sets ``feed_units_per_dot`` (config ``printer_model`` or ``printer_feed_units_per_dot``,
+:mod:`appliance.printer_models`). A long feed is split into ``ESC J`` steps of whole dots, so
+no step ends half-way through a dot row.
 
 The profile's paper width is set to the caller's ``max_width_dots`` (or the image's width) so that
 python-escpos checks the width for us instead of printing a warning to stdout; its exceptions are
@@ -63,7 +65,7 @@ def label_bytes(
         image = image.convert("1")
         for kind, top, bottom, margin in _bands(image):
             if kind == "feed":
-                _feed(printer, (bottom - top) * feed_units_per_dot)
+                _feed(printer, bottom - top, feed_units_per_dot)
             else:
                 band = image.crop((margin * 8, top, width - margin * 8, bottom))
                 _raster(printer, band, doubled=kind == "double")
@@ -127,9 +129,10 @@ def _run_starts(rows: list[bytes], y: int) -> bool:
     return rows[y : y + _MIN_DOUBLED] == [rows[y]] * _MIN_DOUBLED
 
 
-def _feed(printer: Dummy, units: int) -> None:
+def _feed(printer: Dummy, dots: int, units_per_dot: int) -> None:
+    units, largest = dots * units_per_dot, _MAX_FEED - _MAX_FEED % units_per_dot
     while units > 0:
-        step = min(units, _MAX_FEED)
+        step = min(units, largest)
         printer._raw(_ESC + b"J" + bytes([step]))
         units -= step
 
