@@ -208,3 +208,36 @@ def test_the_card_number_is_never_kept_in_the_text_cache(monkeypatch):
     render_label(job(value="1800000001", number_display=NumberDisplay.FULL))
     assert LIBRARY in shared and VALID_TODAY in shared
     assert not any("1800000001" in text or "001" in text for text in shared)
+
+
+def rows_of(image) -> list[bytes]:
+    stride = image.width // 8
+    packed = image.tobytes()
+    return [packed[y * stride : (y + 1) * stride] for y in range(image.height)]
+
+
+def test_a_300_dpi_label_is_drawn_in_row_pairs_and_a_203_dpi_one_is_not():
+    paired = rows_of(render_label(job(), LabelLayout.for_paper(80, 300)))
+    assert len(paired) % 2 == 0 and all(
+        paired[y] == paired[y + 1] for y in range(0, len(paired), 2)
+    )
+    plain = rows_of(render_label(job(), LabelLayout.for_paper(80, 203)))
+    assert any(plain[y] != plain[y + 1] for y in range(0, len(plain) - 1, 2))
+
+
+def test_row_pairing_keeps_every_dot_of_ink():
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("1", (64, 9), rng.randbytes(8 * 9))  # odd height: a white row added
+    paired = render._paired(image)
+    assert paired.size == (64, 10)
+    for y in range(9):
+        for x in range(64):
+            if image.getpixel((x, y)) == 0:
+                assert paired.getpixel((x, y)) == 0
+            partner = y ^ 1
+            ink = image.getpixel((x, y)) == 0 or (partner < 9 and image.getpixel((x, partner)) == 0)
+            assert (paired.getpixel((x, y)) == 0) == ink
