@@ -160,8 +160,15 @@ def test_a_long_library_name_shrinks_and_wraps_inside_the_paper_width():
 def test_quiet_zones_are_also_at_least_2_54_mm_when_ten_modules_are_narrower():
     twelve_digits = job(value="1" * 12)  # 342 dots of bars at a 2-dot narrow bar
     assert render_label(twelve_digits, LabelLayout(dpi=203)).width == 384  # 2 x 21 dots left
-    with pytest.raises(LabelError, match="does not fit"):  # 300 dpi: 2.54 mm = 30 dots > 20
-        render_label(twelve_digits, LabelLayout(dpi=300))
+    assert not render.is_sideways(twelve_digits.number, LabelLayout(dpi=203))
+    # 300 dpi: 2.54 mm = 30 dots > 20 left across, so it goes sideways, with 30-dot zones
+    sideways = render_label(twelve_digits, LabelLayout(dpi=300))
+    assert render.is_sideways(twelve_digits.number, LabelLayout(dpi=300))
+    assert decode_both(sideways) == (["A111111111111A"], ["A111111111111A"])
+    symbol = render._barcode(twelve_digits.number, LabelLayout(dpi=300))  # as drawn on the label
+    runs = row_runs(symbol.transpose(render.Image.Transpose.ROTATE_90), symbol.width // 2)
+    assert runs[0] == (False, runs[0][1]) and runs[0][1] >= 30  # 10 x 4-dot modules here
+    assert runs[-1] == (False, runs[-1][1]) and runs[-1][1] >= 30
 
 
 def test_a_number_too_long_for_the_paper_is_refused():
@@ -174,9 +181,17 @@ def test_a_start_character_outside_a_to_d_in_the_issuer_config_is_refused():
         render_label(job(codabar_start="E"))
 
 
-def test_a_code39_number_too_long_for_58_mm_is_refused_not_squeezed():
-    with pytest.raises(LabelError, match="code39 barcode of 12 characters does not fit"):
-        render_label(job(value="1" * 12, symbology=Symbology.CODE39))
+def test_a_code39_number_too_wide_for_58_mm_goes_sideways_and_scans():
+    long_job = job(value="KW12345678AB", symbology=Symbology.CODE39)
+    assert render.is_sideways(long_job.number, LabelLayout())
+    image = raster_to_image(printed(384, long_job), 384)
+    assert image.width == 384 and image.height > 500  # 61 mm of symbol down the paper
+    assert decode_both(image, "code39") == (["KW12345678AB"], ["KW12345678AB"])
+
+
+def test_a_code39_number_too_long_even_sideways_is_refused_not_squeezed():
+    with pytest.raises(LabelError, match="code39 barcode of 20 characters does not fit"):
+        render_label(job(value="1" * 20, symbology=Symbology.CODE39))
 
 
 def test_a_date_that_is_not_iso_is_refused():
