@@ -155,12 +155,13 @@ class InvalidCardNumber(LabelError):
 class LabelJobUnreadable(LabelError):
     """A kept label job does not decrypt with this device's key (the database was copied from
     another kiosk, or a row was altered or swapped). It is never printed; staff cancel it.
-    ``job_id`` names it (a job ID is random, never personal)."""
+    ``job_id`` names it for the staff list and the log; the message does not (a screen shows
+    no technical text)."""
 
     key = "error.label.job_unreadable"
 
     def __init__(self, job_id: str, detail: str = "") -> None:
-        super().__init__(detail or f"label job {job_id} cannot be unsealed", job_id=job_id)
+        super().__init__(detail or f"label job {job_id} cannot be unsealed")
         self.job_id = job_id
 
 

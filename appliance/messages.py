@@ -434,8 +434,8 @@ CATALOGUE: dict[str, Message] = {
     ),
     # --- labels (issue 4): sealed label jobs, stored issuer records, held labels ---
     "error.label.job_unreadable": Message(
-        "保存されている印刷待ちのラベル（{job_id}）をこの端末で読み取れません（別の端末からの複製か、改変）。印刷はしません。係員が取り消してください。",
-        "A kept label job ({job_id}) cannot be read on this kiosk (copied from another kiosk, or altered). It will not be printed. Staff: please cancel it.",
+        "保存されている印刷待ちのラベルをこの端末で読み取れません（別の端末からの複製か、改変）。印刷はしません。係員が取り消してください。",
+        "A kept label job cannot be read on this kiosk (copied from another kiosk, or altered). It will not be printed. Staff: please cancel it.",
     ),
     "error.issuer.record": Message(
         "保存されている図書館の設定が壊れています。技術担当者に連絡してください。",

@@ -207,7 +207,7 @@ def test_a_copied_database_does_not_unseal_on_another_device(store, path, tmp_pa
         (entry,) = other.entries()
         assert (entry.job_id, entry.issuer_id, entry.masked) == ("job1", "000001", "")
         assert entry.problem is not None and entry.problem.key == "error.label.job_unreadable"
-        assert "job1" in bilingual(problem.key, **problem.params)
+        assert "cannot be read" in bilingual(problem.key, **problem.params)
         printer = OnePaperRoll()
         printer.paper = True
         assert LabelSpool(printer, other, Today()).resume() == []
