@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from appliance.errors import ConfigError
+from appliance.printer_models import MODELS
 
 READERS = ("virtual", "vpcd", "pcsc")
 PRINTERS = ("virtual", "usb", "serial", "network", "file")
@@ -46,7 +47,12 @@ class KioskConfig:
     printer_file: str = "/dev/usb/lp0"  # file: the device written to (no status readable)
     printer_timeout_s: float = 10.0  # seconds to connect and send one label
     printer_status_timeout_s: float = 0.5  # seconds to wait for a real-time status answer
-    printer_feed_units_per_dot: int = 1  # ESC J units per dot row; 2 on an Epson TM-T88
+    # the printer model, where its geometry is known (appliance/printer_models.py: TM-T88II..V);
+    # "" = a generic ESC/POS printer
+    printer_model: str = ""
+    printer_feed_units_per_dot: int = (
+        0  # ESC J units per dot row; 0 = the model's (TM-T88: 2), else 1
+    )
     printer_retry_s: float = 3.0  # seconds between tries to print a held label
     label_notice: str = "自動貸出機でお使いください / For the self-checkout"  # "" = none
     pin_required: bool = True  # issuer policy; a PIN-less lookup proves less
@@ -233,8 +239,14 @@ def _printer_problems(clean: dict[str, Any]) -> list[str]:
     for key in ("printer_timeout_s", "printer_status_timeout_s", "printer_retry_s"):
         if key in clean and clean[key] <= 0:
             found.append(f"{key}: must be more than 0 seconds")
-    if clean.get("printer_feed_units_per_dot", 1) not in (1, 2, 3, 4):
-        found.append("printer_feed_units_per_dot: 1..4")
+    if clean.get("printer_feed_units_per_dot", 0) not in (0, 1, 2, 3, 4):
+        found.append("printer_feed_units_per_dot: 0 (from printer_model) or 1..4")
+    model = clean.get("printer_model", "")
+    if model and model not in MODELS:
+        found.append(f"printer_model: one of {sorted(MODELS)} or \"\" (any other printer), "
+                     f"got {model!r}")  # fmt: skip
+    elif model and clean.get("printer_dpi", 203) != MODELS[model].dpi:
+        found.append(f"printer_dpi: a {model} head is {MODELS[model].dpi} dpi")
     return found
 
 

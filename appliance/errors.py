@@ -21,7 +21,9 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   ├── UnexpectedStatus             any other status word
     │   └── MalformedAnswer              short, too long, bad DER
     ├── LabelError                       a label cannot be made
-    │   └── InvalidCardNumber            number fails the issuer's rules: never printed
+    │   ├── InvalidCardNumber            number fails the issuer's rules: never printed
+    │   └── LabelJobUnreadable           a kept label job does not unseal here: never printed
+    ├── IssuerRecordInvalid              a stored issuer record is damaged (every field named)
     ├── PrinterError                     printer fault, job kept (``maybe_printed``: bytes went out)
     │   ├── PaperOut
     │   ├── CoverOpen
@@ -147,12 +149,36 @@ class InvalidCardNumber(LabelError):
     key = "error.label.number"
 
 
+# -- labels (issue 4): sealed label jobs and stored issuer records ------------------------------
+
+
+class LabelJobUnreadable(LabelError):
+    """A kept label job does not decrypt with this device's key (the database was copied from
+    another kiosk, or a row was altered or swapped). It is never printed; staff cancel it.
+    ``job_id`` names it for the staff list and the log; the message does not (a screen shows
+    no technical text)."""
+
+    key = "error.label.job_unreadable"
+
+    def __init__(self, job_id: str, detail: str = "") -> None:
+        super().__init__(detail or f"label job {job_id} cannot be unsealed")
+        self.job_id = job_id
+
+
+class IssuerRecordInvalid(KioskError):
+    """A stored issuer record (label jobs, trust cache, token store) is damaged or malformed."""
+
+    key = "error.issuer.record"
+
+
 class PrinterError(KioskError):
     """A printer fault. ``maybe_printed`` is True when some of the label's bytes reached the
-    printer, so resending could print it twice (the job then waits for staff)."""
+    printer, so resending could print it twice (the job then waits for staff). ``job_id`` is
+    set by the spool to the job that was held, so a screen can tell when that label prints."""
 
     key = "error.printer"
     maybe_printed = False
+    job_id = ""
 
 
 class PaperOut(PrinterError):

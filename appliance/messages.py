@@ -432,6 +432,19 @@ CATALOGUE: dict[str, Message] = {
         "時計がまだ合っていないため、ラベルを印刷できません。しばらくお待ちください。",
         "The clock is not set yet, so no label can be printed. Please wait a moment.",
     ),
+    # --- labels (issue 4): sealed label jobs, stored issuer records, held labels ---
+    "error.label.job_unreadable": Message(
+        "保存されている印刷待ちのラベルをこの端末で読み取れません（別の端末からの複製か、改変）。印刷はしません。係員が取り消してください。",
+        "A kept label job cannot be read on this kiosk (copied from another kiosk, or altered). It will not be printed. Staff: please cancel it.",
+    ),
+    "error.issuer.record": Message(
+        "保存されている図書館の設定が壊れています。技術担当者に連絡してください。",
+        "A library's stored settings are damaged. Please call the technician.",
+    ),
+    "label.held.printed": Message(
+        "お待たせしました。保留していたラベルを印刷しました。お取りください。",
+        "Your held label has now printed. Please take it.",
+    ),
 }
 
 

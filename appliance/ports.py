@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Protocol
 
 from appliance.daytokens import DayToken
+from appliance.errors import LabelJobUnreadable
 from appliance.values import (
     CardNumber,
     CardProof,
@@ -119,6 +120,23 @@ class JobState(Enum):
     CANCELLED = "cancelled"  # given up by staff or at the end of the day; card number wiped
 
 
+@dataclass(frozen=True)
+class JobEntry:
+    """One held or uncertain label job as staff see it: never the whole card number.
+
+    ``state`` ``PENDING`` = held (prints by itself once the printer is back); ``SENDING`` =
+    uncertain (staff look at the printer: reprint or cancel). ``problem`` is set when the job
+    cannot be read on this device (``LabelJobUnreadable``): it never prints; cancel it.
+    """
+
+    job_id: str
+    state: JobState
+    issued_on: str
+    issuer_id: str
+    masked: str  # CardNumber.masked(); "" when the job cannot be read
+    problem: LabelJobUnreadable | None = None
+
+
 class LabelJobs(Protocol):
     """Label jobs kept until printed or cancelled, so that none is lost and none printed twice.
 
@@ -158,6 +176,10 @@ class LabelJobs(Protocol):
 
     def expire(self, today: dt.date) -> int:
         """Forget every job of an earlier day (wiping its number); how many were never printed."""
+        ...
+
+    def entries(self) -> list[JobEntry]:
+        """Held and uncertain jobs, oldest first, for a staff list (masked numbers only)."""
         ...
 
 

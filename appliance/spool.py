@@ -16,6 +16,12 @@ Older pending jobs print before a new one, so labels come out in the order patro
 a job from an earlier day is never printed: :meth:`expire` cancels it and wipes its number (a
 same-day label is worthless tomorrow, and the number must not outlive the day).
 
+What a screen needs (the UI): a ``PrinterError`` raised for a job carries its ``job_id``, so the
+patron screen can remember the held job and say "your held label has printed" when a listener
+(:meth:`LabelSpool.add_listener`, called from the printing thread, once per printed label) sees
+that ID; :meth:`LabelSpool.entries` is the staff job list (masked numbers, unreadable jobs with
+their ``LabelJobUnreadable``).
+
 Blocking (it talks to the printer): run it off the UI loop. One spool per printer; its lock
 keeps two workers from printing at once (STYLE.md 9).
 """
@@ -25,10 +31,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from appliance.errors import LabelError, PrinterError
-from appliance.ports import Clock, JobState, LabelJobs, LabelPrinter
+from appliance.errors import LabelError, LabelJobUnreadable, PrinterError
+from appliance.ports import Clock, JobEntry, JobState, LabelJobs, LabelPrinter
 from appliance.values import LabelJob, PrintedLabel
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,17 @@ class LabelSpool:
         self._jobs = jobs
         self._clock = clock
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[PrintedLabel], None]] = []
+
+    def add_listener(self, listener: Callable[[PrintedLabel], None]) -> None:
+        """Call ``listener(printed)`` after every label printed, from the printing thread (the
+        resume loop's, for a held label): a Textual app hands it on with ``call_from_thread``.
+        A listener that raises is logged; printing goes on."""
+        self._listeners.append(listener)
+
+    def entries(self) -> list[JobEntry]:
+        """The staff job list: held and uncertain jobs, oldest first, masked numbers."""
+        return self._jobs.entries()
 
     def submit(self, job: LabelJob) -> PrintedLabel:
         """Keep ``job``, print what is waiting, then ``job``; ``PrinterError`` = kept, not printed.
@@ -53,8 +71,15 @@ class LabelSpool:
             self._jobs.add(job)
             self.expire()
             for older in self._jobs.pending():
-                if older.job_id != job.job_id:
+                if older.job_id == job.job_id:
+                    continue
+                try:
                     self._attempt(older)
+                except LabelError:
+                    continue  # cancelled by _attempt; not this patron's problem
+                except PrinterError as exc:
+                    exc.job_id = job.job_id  # this patron's job is the one held now
+                    raise
             return self._attempt(job)
 
     def resume(self) -> list[PrintedLabel]:
@@ -80,8 +105,10 @@ class LabelSpool:
         with self._lock:
             if self._jobs.state(job_id) is not JobState.SENDING:
                 raise ValueError("only an uncertain job can be reprinted")
+            job = next((j for j in self._jobs.uncertain() if j.job_id == job_id), None)
+            if job is None:  # uncertain, but it does not unseal here: it never prints
+                raise LabelJobUnreadable(job_id)
             self._jobs.release(job_id)
-            job = next(j for j in self._jobs.pending() if j.job_id == job_id)
             return self._attempt(job)
 
     def expire(self) -> int:
@@ -101,6 +128,7 @@ class LabelSpool:
             log.warning("spool: job %s cannot be drawn; cancelled", job.job_id)
             raise
         except PrinterError as exc:
+            exc.job_id = job.job_id  # the screen waits for this one to print
             if not exc.maybe_printed:
                 self._jobs.release(job.job_id)
             log.warning("spool: job %s held: %s (%s)", job.job_id, exc.key, type(exc).__name__)
@@ -110,6 +138,11 @@ class LabelSpool:
             raise
         self._jobs.printed(job.job_id)
         log.info("spool: job %s printed", job.job_id)
+        for listener in self._listeners:
+            try:
+                listener(printed)
+            except Exception:
+                log.exception("spool: a printed-label listener failed")
         return printed
 
 
@@ -185,6 +218,13 @@ class MemoryJobs:
     def state(self, job_id: str) -> JobState | None:
         row = self.rows.get(job_id)
         return row.state if row else None
+
+    def entries(self) -> list[JobEntry]:
+        return [
+            JobEntry(k, r.state, r.issued_on, r.job.number.issuer.issuer_id, r.job.number.masked())
+            for k, r in self.rows.items()
+            if r.job is not None
+        ]
 
     def expire(self, today: dt.date) -> int:
         old = [k for k, r in self.rows.items() if r.issued_on < today.isoformat()]

@@ -6,10 +6,14 @@ traceback cannot leak them (DEVELOPERS.md: no card number, certificate or PIN in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, TypeVar
 
-from appliance.errors import InvalidCardNumber
+from appliance.errors import InvalidCardNumber, IssuerRecordInvalid
+
+_E = TypeVar("_E", bound=Enum)
 
 
 class Symbology(Enum):
@@ -75,6 +79,87 @@ class Issuer:
     pin_required: bool = True
     alphabet: str = ""  # characters a card number may use; "" = any the symbology can encode
     number_display: NumberDisplay = NumberDisplay.MASKED  # the number under the barcode
+
+
+def issuer_record(issuer: Issuer) -> dict[str, Any]:
+    """``issuer`` as JSON-able data: the one serialisation of an issuer kept on this kiosk.
+
+    The label-job store, the bookmobile trust cache and the SIP2 token store all keep issuers
+    (their label rules travel with what they store); one pair of functions means a new field
+    cannot be dropped by one of them again (``alphabet`` and ``number_display`` once were).
+    """
+    return {
+        "issuer_id": issuer.issuer_id,
+        "name": issuer.name,
+        "symbology": issuer.symbology.value,
+        "codabar_start": issuer.codabar_start,
+        "codabar_stop": issuer.codabar_stop,
+        "check": issuer.check.value,
+        "lengths": list(issuer.lengths),
+        "handover": issuer.handover.value,
+        "pin_required": issuer.pin_required,
+        "alphabet": issuer.alphabet,
+        "number_display": issuer.number_display.value,
+    }
+
+
+def issuer_from_record(record: Mapping[str, object]) -> Issuer:
+    """The issuer :func:`issuer_record` wrote; ``IssuerRecordInvalid`` naming every bad field.
+
+    Strict on types (a number where text belongs is damage, not something to coerce). Records
+    written before ``alphabet`` and ``number_display`` existed read with their defaults (any
+    character, masked); keys this kiosk does not know are ignored, so a record from a newer
+    version still reads.
+    """
+    if not isinstance(record, Mapping):
+        raise IssuerRecordInvalid("issuer record: not an object")
+    found: list[str] = []
+
+    def text(key: str, default: str | None = None) -> str:
+        value = record.get(key, default)
+        if not isinstance(value, str):
+            found.append(f"{key}: expected text")
+            return ""
+        return value
+
+    def choice(kind: type[_E], key: str, default: str | None = None) -> _E | None:
+        value = record.get(key, default)
+        try:
+            return kind(value)
+        except ValueError:
+            found.append(f"{key}: unknown value")  # never the value: names are not secrets,
+            return None  # but the record may be damaged anywhere
+
+    issuer_id, name = text("issuer_id"), text("name")
+    start, stop, alphabet = text("codabar_start"), text("codabar_stop"), text("alphabet", "")
+    symbology = choice(Symbology, "symbology")
+    check = choice(CheckScheme, "check")
+    handover = choice(Handover, "handover")
+    display = choice(NumberDisplay, "number_display", NumberDisplay.MASKED.value)
+    lengths = record.get("lengths")
+    if not isinstance(lengths, list | tuple) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in lengths
+    ):
+        found.append("lengths: expected a list of positive whole numbers")
+        lengths = []
+    pin_required = record.get("pin_required")
+    if not isinstance(pin_required, bool):
+        found.append("pin_required: expected true or false")
+    if found or symbology is None or check is None or handover is None or display is None:
+        raise IssuerRecordInvalid("issuer record: " + "; ".join(found))
+    return Issuer(
+        issuer_id=issuer_id,
+        name=name,
+        symbology=symbology,
+        codabar_start=start,
+        codabar_stop=stop,
+        check=check,
+        lengths=tuple(lengths),
+        handover=handover,
+        pin_required=bool(pin_required),
+        alphabet=alphabet,
+        number_display=display,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Labels: bytes on the wire and render time, and python-escpos's own barcode() beside ours.
 
 Goals (issue 4): a whole 80 mm label <= 10 KB on the wire (about 1 s at 115,200 baud), render
-<= 20 ms. Side by side, for the same card number: python-escpos's software ``barcode()`` path
+<= 20 ms; 300 dpi labels are drawn in row pairs to stay under it too (drivers/printer/render.py).
+Side by side, for the same card number: python-escpos's software ``barcode()`` path
 (python-barcode's image writer, ``bitImageRaster``) against our barcode band, in bytes and in
 decode success (zbar AND zxing-cpp, exact data) as printed and after the three print defects the
 tests use. Needs the dev extras (pyzbar, zxing-cpp) for the decode half.
@@ -64,6 +65,22 @@ def wire_and_time() -> None:
             print(f"  {paper} mm {dpi} dpi ({layout.width_dots} dots): {len(data):6d} B "
                   f"(full raster {len(full):6d} B), {seconds:.2f} s at 115200 baud; "
                   f"render {_ms(renders)}; encode {_ms(encodes)}")  # fmt: skip
+
+
+def sideways() -> None:
+    """A 10-character Code39 that does not fit 58 mm across at 180/203 dpi goes sideways."""
+    print("labels: Code39 KW12345678 on 58 mm (sideways where it does not fit across)")
+    issuer = Issuer("000001", "川崎市立図書館", symbology=Symbology.CODE39)
+    job = LabelJob("bench", CardNumber(issuer, "KW12345678"), "2026-11-25")
+    for dpi in DPIS:
+        layout = LabelLayout.for_paper(58, dpi)
+        start = time.perf_counter()
+        image = render_label(job, layout)
+        took = time.perf_counter() - start
+        data = label_bytes(image, max_width_dots=layout.width_dots)
+        way = "sideways" if render.is_sideways(job.number, layout) else "across"
+        print(f"  58 mm {dpi} dpi: {way:8s} {len(data):6d} B, label {image.height * 25.4 / dpi:.0f}"
+              f" mm long, render {took * 1000:.1f} ms")  # fmt: skip
 
 
 def _defects() -> dict[str, object]:
@@ -135,6 +152,7 @@ def side_by_side() -> None:
 
 def main() -> None:
     wire_and_time()
+    sideways()
     side_by_side()
 
 

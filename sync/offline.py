@@ -44,7 +44,7 @@ from appliance.errors import (
     TerminalRejected,
 )
 from appliance.offline import Assertion
-from appliance.values import Issuer, LookupMatch
+from appliance.values import LookupMatch, issuer_from_record, issuer_record
 from sync import _wire
 from sync.client import PlatformClient
 from sync.devicesecret import derive_key
@@ -169,7 +169,7 @@ class OfflineStore:
             "cas": [pem.decode("ascii") for pem in material.cas],
             "crls": [_b64(der) for der in material.crls],
             "fetched_at": material.fetched_at.isoformat(),
-            "issuers": [_issuer_record(i) for i in material.issuers],
+            "issuers": [issuer_record(i) for i in material.issuers],
             "window_s": int(material.window.total_seconds()),
         }
         self._run("INSERT OR REPLACE INTO trust (id, material) VALUES (1, ?)", json.dumps(record))
@@ -183,7 +183,7 @@ class OfflineStore:
             tuple(pem.encode("ascii") for pem in record["cas"]),
             tuple(base64.b64decode(der) for der in record["crls"]),
             dt.datetime.fromisoformat(record["fetched_at"]),
-            tuple(_wire.issuer(obj) for obj in record["issuers"]),
+            tuple(issuer_from_record(obj) for obj in record["issuers"]),
             dt.timedelta(seconds=record["window_s"]),
         )
 
@@ -368,20 +368,6 @@ def _assertion(record: dict[str, Any]) -> Assertion:
         dt.datetime.fromisoformat(record["signed_at"]),
         record.get("stop", ""),
     )
-
-
-def _issuer_record(issuer: Issuer) -> dict[str, Any]:
-    return {
-        "issuer_id": issuer.issuer_id,
-        "name": issuer.name,
-        "symbology": issuer.symbology.value,
-        "codabar_start": issuer.codabar_start,
-        "codabar_stop": issuer.codabar_stop,
-        "check": issuer.check.value,
-        "lengths": list(issuer.lengths),
-        "handover": issuer.handover.value,
-        "pin_required": issuer.pin_required,
-    }
 
 
 def _b64(data: bytes) -> str:

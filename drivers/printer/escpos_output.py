@@ -11,13 +11,19 @@ stream spends bytes only on dots (issue 4: an 80 mm label in at most 10 KB):
 - Each band of printed rows is one ``GS v 0`` raster block (python-escpos ``bitImageRaster``, the
   most widely supported image command), cropped by the same number of white bytes on the left and
   the right: centred by the printer, it lands exactly where it was drawn.
-- A run of identical rows (the barcode's bars) is sent at half its height in double-height mode
-  (``GS v 0`` m = 2), which the printer stretches back; an odd last row goes as a normal block.
+- A block whose rows come in identical pairs (the barcode's bars; the text of a 300 dpi label,
+  which :mod:`drivers.printer.render` draws in row pairs) is sent at half its height in
+  double-height mode (``GS v 0`` m = 2), and one whose columns also come in pairs (bars whose
+  every edge falls on an even dot: the 4-dot narrow bar at 300 dpi) at half its width too
+  (m = 3): a quarter of the bytes. Each scale is taken only when stretching the smaller block
+  back gives exactly the band's pixels, so the encoding is lossless by construction.
 - ``cut()``: feed, full cut.
 
 ``ESC J n`` feeds n *vertical motion units*. On the 203 dpi printers this kiosk targets the unit
 is one dot row; a printer whose unit is finer (an Epson TM-T88 counts 1/360 inch on a 180 dpi
-head) sets ``feed_units_per_dot`` (config ``printer_feed_units_per_dot``).
+head) sets ``feed_units_per_dot`` (config ``printer_model`` or ``printer_feed_units_per_dot``,
+:mod:`appliance.printer_models`). A long feed is split into ``ESC J`` steps of whole dots, so
+no step ends half-way through a dot row.
 
 The profile's paper width is set to the caller's ``max_width_dots`` (or the image's width) so that
 python-escpos checks the width for us instead of printing a warning to stdout; its exceptions are
@@ -63,10 +69,9 @@ def label_bytes(
         image = image.convert("1")
         for kind, top, bottom, margin in _bands(image):
             if kind == "feed":
-                _feed(printer, (bottom - top) * feed_units_per_dot)
+                _feed(printer, bottom - top, feed_units_per_dot)
             else:
-                band = image.crop((margin * 8, top, width - margin * 8, bottom))
-                _raster(printer, band, doubled=kind == "double")
+                _raster(printer, image.crop((margin * 8, top, width - margin * 8, bottom)))
         printer.cut()
     except EscposError as exc:
         raise PrinterError(f"python-escpos refused the label: {exc}") from exc
@@ -127,18 +132,33 @@ def _run_starts(rows: list[bytes], y: int) -> bool:
     return rows[y : y + _MIN_DOUBLED] == [rows[y]] * _MIN_DOUBLED
 
 
-def _feed(printer: Dummy, units: int) -> None:
+def _feed(printer: Dummy, dots: int, units_per_dot: int) -> None:
+    units, largest = dots * units_per_dot, _MAX_FEED - _MAX_FEED % units_per_dot
     while units > 0:
-        step = min(units, _MAX_FEED)
+        step = min(units, largest)
         printer._raw(_ESC + b"J" + bytes([step]))
         units -= step
 
 
-def _raster(printer: Dummy, band: Image.Image, *, doubled: bool) -> None:
-    """One ``GS v 0`` block; a doubled band is sent at half height for the printer to stretch."""
-    if doubled:
-        band = band.resize((band.width, band.height // 2), Image.Resampling.NEAREST)
-    printer.image(band, impl="bitImageRaster", high_density_vertical=not doubled)
+def _raster(printer: Dummy, band: Image.Image) -> None:
+    """One ``GS v 0`` block at the smallest scale that stretches back to exactly ``band``."""
+    for scale_x, scale_y in ((2, 2), (1, 2), (2, 1)):
+        small = _shrunk(band, scale_x, scale_y)
+        if small is not None:
+            printer.image(small, impl="bitImageRaster", high_density_horizontal=scale_x == 1,
+                          high_density_vertical=scale_y == 1)  # fmt: skip
+            return
+    printer.image(band, impl="bitImageRaster")
+
+
+def _shrunk(band: Image.Image, scale_x: int, scale_y: int) -> Image.Image | None:
+    """``band`` at 1/scale, or None if the printer's stretch would not give it back exactly."""
+    width, height = band.width // scale_x, band.height // scale_y
+    if width * scale_x != band.width or height * scale_y != band.height or width % 8:
+        return None  # a raster block is whole bytes wide; a stretched one must be the band's
+    small = band.resize((width, height), Image.Resampling.NEAREST)
+    stretched = small.resize(band.size, Image.Resampling.NEAREST)
+    return small if stretched.tobytes() == band.tobytes() else None
 
 
 def _with_width(profile_data: dict[str, Any], width_dots: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import errno
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escpos.exceptions import Error as EscposError
@@ -54,6 +54,9 @@ class Connection:
     file_path: str = "/dev/usb/lp0"
     timeout_s: float = 10.0  # seconds to connect and to send one label
     status_timeout_s: float = 0.5  # seconds to wait for the real-time status answer
+    # usb: the pyusb backend (``usb.core.find(backend=...)``); None = pyusb's own (libusb-1.0).
+    # Not configuration: the unit tests hand in a backend double here.
+    usb_backend: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -71,7 +74,9 @@ class Connection:
         """An opened python-escpos printer; ``PrinterOffline`` if it cannot be reached."""
         device: Any
         if self.kind == "usb":
-            device = Usb(self.usb_vendor, self.usb_product, timeout=int(self.timeout_s * 1000))
+            backend = {"backend": self.usb_backend} if self.usb_backend is not None else {}
+            device = Usb(self.usb_vendor, self.usb_product, usb_args=backend,
+                         timeout=int(self.timeout_s * 1000))  # fmt: skip
         elif self.kind == "serial":
             device = Serial(self.serial_device, baudrate=self.serial_baud, timeout=self.timeout_s)
         elif self.kind == "network":

@@ -9,7 +9,7 @@ stray text byte or an unexpected command fails loudly instead of being skipped:
 ``ESC @``                 initialise: justification back to left
 ``ESC a n``               justification of the following raster blocks: left, centre or
                           right within ``width`` dots (the paper)
-``ESC J n``               feed n dots: n white rows (``feed_units_per_dot`` units each)
+``ESC J n``               feed n units: n / ``feed_units_per_dot`` white rows (whole rows only)
 ``ESC d n`` / ``LF``      line feeds (ignored: they only come before the cut, and their
                           height is the printer's line spacing, not ours)
 ``GS v 0 m xL xH yL yH``  raster block, stacked below the previous one; m = 1/2/3 doubles
@@ -61,7 +61,9 @@ def raster_to_image(
                     raise ValueError(f"unsupported justification {argument} at offset {pos}")
                 justify = _JUSTIFY[argument]
             elif command == ord("J"):
-                rows = argument // feed_units_per_dot
+                rows, part = divmod(argument, feed_units_per_dot)
+                if part:  # our streams feed whole dots; anything else is not ours
+                    raise ValueError(f"feed of {argument} units is not whole dots at {pos}")
                 if rows:
                     blocks.append((Image.new("1", (1, rows), _WHITE), -1))
             pos += 2 + _ESC_ARGS[command]

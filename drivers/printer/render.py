@@ -10,9 +10,19 @@ characters are still removed before drawing so that they do not show as tofu box
 The barcode is drawn by :mod:`drivers.printer.symbols` at whole-dot widths; the narrow bar is the
 widest whole number of dots up to about 0.38 mm (3 dots at 180 and 203 dpi, 4 at 300 dpi), down to
 2 dots, that fits the paper with its quiet zones (at least 10 modules *and* 2.54 mm: at 203 dpi ten
-2-dot modules are only 2.50 mm). A symbol that does not fit even at 2 dots raises ``LabelError``: a
-label that does not scan is worse than none. Font sizes are given at 203 dpi and scaled to the
-head, so a label has the same size in millimetres at 180, 203 and 300 dpi.
+2-dot modules are only 2.50 mm). A symbol that does not fit across even at 2 dots is printed
+*sideways* (turned 90°, start at the top, bars across the paper), where only its length limits
+it: up to 80 mm along the paper, quiet zones included, about what a hand scanner's window takes
+(a 10-character Code39 on 58 mm paper at 180 or 203 dpi). Longer than that raises
+``LabelError``: a label that does not scan is worse than none. Font sizes are given at 203 dpi
+and scaled to the head, so a label has the same size in millimetres at 180, 203 and 300 dpi.
+
+On a 300 dpi head the label is drawn in row pairs: each pair of dot rows becomes one row printed
+twice, black where either was (300 x 150 dpi; the text gets a little bolder, never thinner).
+That is what keeps a 300 dpi label near the 203 dpi one on the wire (issue 4: an 80 mm label
+in 10 KB): :mod:`drivers.printer.escpos_output` sends such rows once, in double-height mode.
+The barcode loses nothing: its rows are identical anyway (at most one row taller), and its
+bars keep the full 300 dpi across, which is the direction a scanner reads.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from appliance.errors import LabelError
 from appliance.values import CardNumber, LabelJob
@@ -34,6 +44,7 @@ NOTICE = "自動貸出機でお使いください / For the self-checkout"
 DPIS = (180, 203, 300)
 PRINTABLE_MM = {58: 48.0, 80: 72.0}  # printable width of the usual thermal paper rolls
 PROVISIONAL = "仮 / provisional"
+MAX_SIDEWAYS_MM = 80  # longest sideways symbol, quiet zones included
 
 _MAX_NARROW_MM = 0.38  # widest narrow bar we aim for; 2 dots is the floor (LABELS.md)
 _MARGIN = 8  # dots left, right, top and bottom of the text
@@ -86,6 +97,11 @@ class LabelLayout:
         return tuple(range(widest, symbols.MIN_NARROW_DOTS - 1, -1))
 
     @property
+    def paired_rows(self) -> bool:
+        """Whether labels are drawn in row pairs (300 x 150 dpi: see the module docstring)."""
+        return self.dpi >= 300
+
+    @property
     def barcode_height_dots(self) -> int:
         return round(self.barcode_height_mm * self.dpi / 25.4)
 
@@ -124,13 +140,28 @@ def render_label(job: LabelJob, layout: LabelLayout = DEFAULT_LAYOUT) -> Image.I
     notice = _clean(layout.notice)
     if notice:
         blocks.append(_shared_text(notice, layout, size=layout.px(20)))
-    return _stack(blocks, layout.width_dots, layout)
+    label = _stack(blocks, layout.width_dots, layout)
+    return _paired(label) if layout.paired_rows else label
+
+
+def _paired(image: Image.Image) -> Image.Image:
+    """Rows 0-1, 2-3, ... each made one row drawn twice, black where either row was black."""
+    width, half = image.width, (image.height + 1) // 2
+    rows = []
+    for first in (0, 1):  # output row y samples input row 2y + first (its centre is 2y+first+.5)
+        matrix = (1, 0, 0, 0, 2, first - 1)
+        rows.append(image.transform((width, half), Image.Transform.AFFINE, matrix,
+                                    Image.Resampling.NEAREST, fillcolor=_WHITE))  # fmt: skip
+    merged = ImageChops.logical_and(*rows)  # white AND white: ink where either row had ink
+    return merged.resize((width, 2 * half), Image.Resampling.NEAREST)
 
 
 def _barcode(number: CardNumber, layout: LabelLayout) -> Image.Image:
-    """The symbol at the widest narrow bar whose quiet zones (10 modules and 2.54 mm) still fit.
+    """The symbol at the widest narrow bar whose quiet zones (10 modules and 2.54 mm) still fit
+    across; else sideways at the widest narrow bar that fits :data:`MAX_SIDEWAYS_MM`.
 
-    The drawing carries 10-module zones; centring it on the label adds the rest.
+    The drawing carries 10-module zones; centring it on the label (across) or padding it
+    (sideways) adds the rest.
     """
     symbology, data = number.issuer.symbology, number.barcode_data()
     bars = len(symbols.modules(symbology, data))
@@ -138,10 +169,26 @@ def _barcode(number: CardNumber, layout: LabelLayout) -> Image.Image:
         quiet = max(symbols.QUIET_MODULES * narrow, layout.min_quiet_dots)
         if bars * narrow + 2 * quiet <= layout.width_dots:
             return symbols.draw(symbology, data, narrow, layout.barcode_height_dots)
+    longest = MAX_SIDEWAYS_MM * layout.dpi / 25.4
+    for narrow in layout.narrow_choices:
+        quiet = max(symbols.QUIET_MODULES * narrow, layout.min_quiet_dots)
+        if bars * narrow + 2 * quiet <= longest:
+            drawn = symbols.draw(symbology, data, narrow, layout.barcode_height_dots)
+            pad = quiet - symbols.QUIET_MODULES * narrow
+            padded = Image.new("1", (drawn.width + 2 * pad, drawn.height), _WHITE)
+            padded.paste(drawn, (pad, 0))
+            return padded.transpose(Image.Transpose.ROTATE_270)  # start at the top
     raise LabelError(
         f"{symbology.value} barcode of {len(data)} characters does not fit "
-        f"{layout.width_dots} dots at a {symbols.MIN_NARROW_DOTS}-dot narrow bar"
+        f"{layout.width_dots} dots across nor {MAX_SIDEWAYS_MM} mm sideways "
+        f"at a {symbols.MIN_NARROW_DOTS}-dot narrow bar"
     )
+
+
+def is_sideways(number: CardNumber, layout: LabelLayout) -> bool:
+    """Whether ``number``'s barcode is printed sideways on ``layout`` (for tests and tools)."""
+    symbol = _barcode(number, layout)
+    return symbol.height > symbol.width
 
 
 def _clean(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.config import KioskConfig
+from appliance.printer_models import feed_units_per_dot
 from drivers.printer.escpos_printer import Connection, EscposPrinter
 from drivers.printer.render import LabelLayout, paper_dots
 from drivers.printer.virtual import VirtualPrinter
@@ -37,10 +38,7 @@ def connection_from_config(config: KioskConfig) -> Connection:
 def printer_from_config(config: KioskConfig, labels_dir: Path) -> VirtualPrinter | EscposPrinter:
     """The virtual printer (files in ``labels_dir``) or the real one on its connection."""
     layout = layout_from_config(config)
+    units = feed_units_per_dot(config.printer_model, config.printer_feed_units_per_dot)
     if config.printer == "virtual":
-        return VirtualPrinter(
-            labels_dir, layout, feed_units_per_dot=config.printer_feed_units_per_dot
-        )
-    return EscposPrinter(
-        connection_from_config(config), layout, feed_units_per_dot=config.printer_feed_units_per_dot
-    )
+        return VirtualPrinter(labels_dir, layout, feed_units_per_dot=units)
+    return EscposPrinter(connection_from_config(config), layout, feed_units_per_dot=units)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from appliance.daytokens import DayCounts, DayToken, ServiceHours, TokenBook, TokenPolicy
-from appliance.values import CardNumber, CheckScheme, Handover, Issuer, Symbology
+from appliance.values import CardNumber, issuer_from_record, issuer_record
 
 VERSION = 1
 
@@ -68,17 +68,10 @@ def from_records(data: Mapping[str, Any], now: dt.datetime) -> TokenBook:
 
 
 def _policy_record(policy: TokenPolicy) -> dict[str, Any]:
-    issuer = policy.issuer
+    """The issuer's fields (:func:`~appliance.values.issuer_record`) plus the reserved range and
+    hours, in one flat object as version 1 always had them."""
     return {
-        "issuer_id": issuer.issuer_id,
-        "name": issuer.name,
-        "symbology": issuer.symbology.value,
-        "codabar_start": issuer.codabar_start,
-        "codabar_stop": issuer.codabar_stop,
-        "check": issuer.check.value,
-        "lengths": list(issuer.lengths),
-        "handover": issuer.handover.value,
-        "pin_required": issuer.pin_required,
+        **issuer_record(policy.issuer),
         "low": policy.low,
         "high": policy.high,
         "opens": policy.hours.opens.isoformat(),
@@ -87,16 +80,6 @@ def _policy_record(policy: TokenPolicy) -> dict[str, Any]:
 
 
 def _policy_from(rec: Mapping[str, Any]) -> TokenPolicy:
-    issuer = Issuer(
-        issuer_id=str(rec["issuer_id"]),
-        name=str(rec["name"]),
-        symbology=Symbology(rec["symbology"]),
-        codabar_start=str(rec["codabar_start"]),
-        codabar_stop=str(rec["codabar_stop"]),
-        check=CheckScheme(rec["check"]),
-        lengths=tuple(int(n) for n in rec["lengths"]),
-        handover=Handover(rec["handover"]),
-        pin_required=bool(rec["pin_required"]),
-    )
+    issuer = issuer_from_record(rec)  # ignores the range and hours keys
     hours = ServiceHours(dt.time.fromisoformat(rec["opens"]), dt.time.fromisoformat(rec["closes"]))
     return TokenPolicy(issuer, str(rec["low"]), str(rec["high"]), hours)

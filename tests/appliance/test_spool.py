@@ -137,3 +137,52 @@ def test_a_label_that_cannot_be_drawn_is_cancelled_and_does_not_block_the_next(p
     assert jobs.state("a") is JobState.CANCELLED
     spool.submit(job("b"))
     assert printer.printed == ["b"]
+
+
+def test_a_held_job_names_itself_and_a_listener_hears_when_it_prints(parts):
+    """What the patron screen needs for "your held label has printed"."""
+    spool, printer, _, _ = parts
+    heard: list[str] = []
+    spool.add_listener(lambda printed: heard.append(printed.job_id))
+    printer.faults = [PaperOut()]
+    with pytest.raises(PaperOut) as held:
+        spool.submit(job("a"))
+    assert held.value.job_id == "a" and heard == []
+    spool.resume()
+    assert heard == ["a"]
+
+
+def test_a_failing_listener_does_not_stop_printing(parts):
+    spool, printer, jobs, _ = parts
+
+    def broken(_: PrintedLabel) -> None:
+        raise RuntimeError("screen gone")
+
+    spool.add_listener(broken)
+    spool.submit(job("a"))
+    assert printer.printed == ["a"] and jobs.state("a") is JobState.PRINTED
+
+
+def test_the_staff_list_shows_held_and_uncertain_jobs_masked(parts):
+    spool, printer, _, _ = parts
+    printer.faults = [PaperOut(), PaperOut(), PrintUncertain("cut off")]
+    for name in ("a", "b"):
+        with pytest.raises(PaperOut) as held:
+            spool.submit(job(name))
+        assert held.value.job_id == name  # b's patron waits for b, though a was tried first
+    assert spool.resume() == []  # a may have printed: uncertain; b still held
+    entries = spool.entries()
+    assert [(e.job_id, e.state, e.masked) for e in entries] == [
+        ("a", JobState.SENDING, "*******001"),
+        ("b", JobState.PENDING, "*******001"),
+    ]
+    assert all(e.problem is None and e.issuer_id == "000001" for e in entries)
+
+
+def test_an_older_job_that_cannot_be_drawn_does_not_fail_the_new_one(parts):
+    spool, printer, jobs, _ = parts
+    printer.faults = [PaperOut(), LabelError("does not fit")]  # type: ignore[list-item]
+    with pytest.raises(PaperOut):
+        spool.submit(job("a"))
+    assert spool.submit(job("b")).job_id == "b"
+    assert jobs.state("a") is JobState.CANCELLED and printer.printed == ["b"]

@@ -136,3 +136,53 @@ def test_double_width_and_height_modes_are_scaled_like_the_printer():
 def test_malformed_or_unexpected_bytes_are_refused(data):
     with pytest.raises(ValueError):
         raster_to_image(data)
+
+
+def bars(width: int, height: int, narrow: int, offset: int) -> Image.Image:
+    """Vertical bars ``narrow`` dots wide and apart, starting ``offset`` dots in."""
+    image = Image.new("1", (width, height), 255)
+    pen = ImageDraw.Draw(image)
+    for x in range(offset, width - narrow, 2 * narrow):
+        pen.rectangle((x, 0, x + narrow - 1, height - 1), fill=0)
+    return image
+
+
+def test_bars_on_even_dots_go_at_a_quarter_of_the_bytes_and_come_back_exact():
+    image = bars(576, 40, narrow=4, offset=16)
+    data = label_bytes(image)
+    assert b"\x1dv0\x03" + struct.pack("<HH", 36, 20) in data  # half width, half height
+    assert raster_to_image(data, 576).tobytes() == image.tobytes()
+
+
+def test_bars_with_an_odd_edge_are_not_narrowed_only_halved_in_height():
+    image = bars(576, 40, narrow=3, offset=16)
+    data = label_bytes(image)
+    assert b"\x1dv0\x03" not in data and b"\x1dv0\x02" in data
+    assert raster_to_image(data, 576).tobytes() == image.tobytes()
+
+
+def test_rows_that_come_in_pairs_go_at_half_height_and_come_back_exact():
+    image = noise(384, 20).resize((384, 40), Image.Resampling.NEAREST)  # every row twice
+    data = label_bytes(image)
+    assert b"\x1dv0\x02" + struct.pack("<HH", 48, 20) in data
+    assert raster_to_image(data, 384).tobytes() == image.tobytes()
+
+
+def test_plain_noise_is_sent_as_it_is():
+    image = noise(384, 20)
+    data = label_bytes(image)
+    assert b"\x1dv0\x00" + struct.pack("<HH", 48, 20) in data
+    assert raster_to_image(data, 384).tobytes() == image.tobytes()
+
+
+@pytest.mark.parametrize("dpi", [180, 203, 300])
+@pytest.mark.parametrize("paper", [58, 80])
+def test_every_label_parses_back_to_exactly_what_was_rendered(paper, dpi):
+    from appliance.values import CardNumber, Issuer, LabelJob
+    from drivers.printer.render import LabelLayout, render_label
+
+    layout = LabelLayout.for_paper(paper, dpi)
+    job = LabelJob("j", CardNumber(Issuer("1", "川崎市立図書館"), "1800000001"), "2026-11-25")
+    image = render_label(job, layout)
+    data = label_bytes(image, max_width_dots=layout.width_dots)
+    assert raster_to_image(data, layout.width_dots).tobytes() == image.tobytes()

@@ -160,8 +160,15 @@ def test_a_long_library_name_shrinks_and_wraps_inside_the_paper_width():
 def test_quiet_zones_are_also_at_least_2_54_mm_when_ten_modules_are_narrower():
     twelve_digits = job(value="1" * 12)  # 342 dots of bars at a 2-dot narrow bar
     assert render_label(twelve_digits, LabelLayout(dpi=203)).width == 384  # 2 x 21 dots left
-    with pytest.raises(LabelError, match="does not fit"):  # 300 dpi: 2.54 mm = 30 dots > 20
-        render_label(twelve_digits, LabelLayout(dpi=300))
+    assert not render.is_sideways(twelve_digits.number, LabelLayout(dpi=203))
+    # 300 dpi: 2.54 mm = 30 dots > 20 left across, so it goes sideways, with 30-dot zones
+    sideways = render_label(twelve_digits, LabelLayout(dpi=300))
+    assert render.is_sideways(twelve_digits.number, LabelLayout(dpi=300))
+    assert decode_both(sideways) == (["A111111111111A"], ["A111111111111A"])
+    symbol = render._barcode(twelve_digits.number, LabelLayout(dpi=300))  # as drawn on the label
+    runs = row_runs(symbol.transpose(render.Image.Transpose.ROTATE_90), symbol.width // 2)
+    assert runs[0] == (False, runs[0][1]) and runs[0][1] >= 30  # 10 x 4-dot modules here
+    assert runs[-1] == (False, runs[-1][1]) and runs[-1][1] >= 30
 
 
 def test_a_number_too_long_for_the_paper_is_refused():
@@ -174,9 +181,17 @@ def test_a_start_character_outside_a_to_d_in_the_issuer_config_is_refused():
         render_label(job(codabar_start="E"))
 
 
-def test_a_code39_number_too_long_for_58_mm_is_refused_not_squeezed():
-    with pytest.raises(LabelError, match="code39 barcode of 12 characters does not fit"):
-        render_label(job(value="1" * 12, symbology=Symbology.CODE39))
+def test_a_code39_number_too_wide_for_58_mm_goes_sideways_and_scans():
+    long_job = job(value="KW12345678AB", symbology=Symbology.CODE39)
+    assert render.is_sideways(long_job.number, LabelLayout())
+    image = raster_to_image(printed(384, long_job), 384)
+    assert image.width == 384 and image.height > 500  # 61 mm of symbol down the paper
+    assert decode_both(image, "code39") == (["KW12345678AB"], ["KW12345678AB"])
+
+
+def test_a_code39_number_too_long_even_sideways_is_refused_not_squeezed():
+    with pytest.raises(LabelError, match="code39 barcode of 20 characters does not fit"):
+        render_label(job(value="1" * 20, symbology=Symbology.CODE39))
 
 
 def test_a_date_that_is_not_iso_is_refused():
@@ -208,3 +223,36 @@ def test_the_card_number_is_never_kept_in_the_text_cache(monkeypatch):
     render_label(job(value="1800000001", number_display=NumberDisplay.FULL))
     assert LIBRARY in shared and VALID_TODAY in shared
     assert not any("1800000001" in text or "001" in text for text in shared)
+
+
+def rows_of(image) -> list[bytes]:
+    stride = image.width // 8
+    packed = image.tobytes()
+    return [packed[y * stride : (y + 1) * stride] for y in range(image.height)]
+
+
+def test_a_300_dpi_label_is_drawn_in_row_pairs_and_a_203_dpi_one_is_not():
+    paired = rows_of(render_label(job(), LabelLayout.for_paper(80, 300)))
+    assert len(paired) % 2 == 0 and all(
+        paired[y] == paired[y + 1] for y in range(0, len(paired), 2)
+    )
+    plain = rows_of(render_label(job(), LabelLayout.for_paper(80, 203)))
+    assert any(plain[y] != plain[y + 1] for y in range(0, len(plain) - 1, 2))
+
+
+def test_row_pairing_keeps_every_dot_of_ink():
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.frombytes("1", (64, 9), rng.randbytes(8 * 9))  # odd height: a white row added
+    paired = render._paired(image)
+    assert paired.size == (64, 10)
+    for y in range(9):
+        for x in range(64):
+            if image.getpixel((x, y)) == 0:
+                assert paired.getpixel((x, y)) == 0
+            partner = y ^ 1
+            ink = image.getpixel((x, y)) == 0 or (partner < 9 and image.getpixel((x, partner)) == 0)
+            assert (paired.getpixel((x, y)) == 0) == ink
