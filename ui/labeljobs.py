@@ -36,6 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_label_jobs(args: argparse.Namespace) -> int:
     from appliance.spool import LabelSpool
     from drivers.printer.setup import printer_from_config
+    from sync.devicesecret import secret_path
     from sync.jobs import JobStore
     from ui.settings import read_settings
     from ui.wiring import SystemClock
@@ -44,7 +45,8 @@ def cmd_label_jobs(args: argparse.Namespace) -> int:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     printer = printer_from_config(config, data_dir / "labels")
-    with JobStore(data_dir / "kiosk.sqlite") as jobs:
+    secret = secret_path(config.device_secret, data_dir)
+    with JobStore(data_dir / "kiosk.sqlite", secret) as jobs:
         spool = LabelSpool(printer, jobs, SystemClock())
         try:
             if args.cancel:

@@ -254,7 +254,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         base_url, identity.terminal_id, identity.password, identity.fingerprint
     )
     link = OutboxFlusher(store, platform).start()
-    jobs = JobStore(data_dir / "kiosk.sqlite")  # pending label jobs, beside the outbox
+    # pending label jobs, beside the outbox; numbers sealed under the device secret
+    jobs = JobStore(data_dir / "kiosk.sqlite", secret_path(config.device_secret, data_dir))
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
     flow = TapFlow(

@@ -60,3 +60,18 @@ def test_cancel_gives_up_a_job_and_wipes_its_number(data_dir, capsys):
     with JobStore(data_dir / "kiosk.sqlite") as jobs:
         assert jobs.card_numbers_stored() == 1  # only cut1's is left
     assert main(["label-jobs", "--cancel", "nope"]) == 2
+
+
+def test_the_configured_device_secret_unseals_the_jobs(tmp_path: Path, monkeypatch, capsys):
+    """A kiosk whose device secret lives elsewhere (the image keeps it root-only): staff
+    commands must use that secret, not make a second one beside the database."""
+    secret = tmp_path / "system" / "device-secret"
+    secret.parent.mkdir()
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KIOSK_DEVICE_SECRET", str(secret))
+    today = dt.date.today().isoformat()
+    with JobStore(tmp_path / "kiosk.sqlite", secret) as jobs:
+        jobs.add(LabelJob("held2", CardNumber(ISSUER, "1800000003"), today))
+    assert main(["label-jobs"]) == 0
+    assert "held2\theld" in capsys.readouterr().out
+    assert not (tmp_path / "device-secret").exists()
