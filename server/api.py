@@ -163,6 +163,8 @@ def issuer_model(row: sqlite3.Row) -> models.Issuer:
         lengths=[int(n) for n in row["lengths"].split(",") if n],
         handover=row["handover"],
         pin_required=bool(row["pin_required"]),
+        alphabet=row["alphabet"],
+        number_display=row["number_display"],
     )
 
 

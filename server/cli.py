@@ -7,6 +7,7 @@
     mykey-platform import-terminals --db platform.sqlite FORM_II.csv
     mykey-platform contacts --db platform.sqlite [--unconfirmed] [--confirm ID ...]
     mykey-platform add-crl --db platform.sqlite CRL_FILE
+    mykey-platform add-issuer --db platform.sqlite --id 000002 --name NAME [rules...]
 
 ``serve`` logs "Uvicorn running on http://HOST:PORT" once it accepts connections; callers that
 start it as a child process poll ``GET /v1/health`` instead of parsing that line. With
@@ -145,6 +146,38 @@ def cmd_add_crl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_issuer(args: argparse.Namespace) -> int:
+    from server.db import connect, migrate
+    from server.registry import add_issuer
+
+    migrate(args.db)
+    conn = connect(args.db)
+    try:
+        if conn.execute("SELECT 1 FROM issuers WHERE issuer_id = ?", (args.id,)).fetchone():
+            print(f"issuer {args.id} exists already; nothing changed", file=sys.stderr)
+            return 1
+        add_issuer(
+            conn, args.id, args.name, symbology=args.symbology, codabar_start=args.start,
+            codabar_stop=args.stop, check_scheme=args.check, lengths=args.lengths,
+            handover=args.handover, pin_required=not args.no_pin, alphabet=args.alphabet,
+            number_display=args.number_display,
+        )  # fmt: skip
+    except ValueError as exc:
+        print(f"not added: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(f"issuer {args.id} added")
+    return 0
+
+
+def _lengths(value: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(n) for n in value.split(",") if n)
+    except ValueError:
+        raise argparse.ArgumentTypeError("comma-separated numbers, e.g. 8,10") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mykey-platform", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -186,6 +219,22 @@ def parser() -> argparse.ArgumentParser:
     crl.add_argument("--db", required=True, type=database)
     crl.add_argument("file")
     crl.set_defaults(func=cmd_add_crl)
+    iss = sub.add_parser("add-issuer", help="add an ID-issuer (library) and its card-number rules")
+    iss.add_argument("--db", required=True, type=database)
+    iss.add_argument("--id", required=True, help="6 digits")
+    iss.add_argument("--name", required=True)
+    iss.add_argument("--symbology", default="codabar", choices=["codabar", "code39", "code128"])
+    iss.add_argument("--start", default="A", help="Codabar start character (A-D)")
+    iss.add_argument("--stop", default="A", help="Codabar stop character (A-D)")
+    iss.add_argument(
+        "--check", default="none", choices=["none", "mod10w21", "7dr", "7dsr", "mod11", "mod16"]
+    )
+    iss.add_argument("--lengths", type=_lengths, default=(), help="allowed lengths, e.g. 8,10")
+    iss.add_argument("--alphabet", default="", help="characters a number may use ('' = any)")
+    iss.add_argument("--number-display", default="masked", choices=["full", "masked", "hidden"])
+    iss.add_argument("--handover", default="D", choices=["A", "B", "C", "D"])
+    iss.add_argument("--no-pin", action="store_true", help="certificate-only lookups allowed")
+    iss.set_defaults(func=cmd_add_issuer)
     return p
 
 

@@ -188,9 +188,42 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) STRICT
         """,
     ),
+    # 4: issue 4's card-number rules per issuer: modulus 11 and 16 check schemes, the characters
+    # a card number may use ('' = any the symbology encodes) and how the label shows the number.
+    # SQLite cannot change a CHECK in place: the table is rebuilt by the 12 steps of
+    # https://www.sqlite.org/lang_altertable.html (foreign keys off around it, see REBUILDS;
+    # terminals and service_ids reference issuers by name, so they follow the new table).
+    (
+        """
+        CREATE TABLE issuers_new (
+            issuer_id      TEXT PRIMARY KEY
+                           CHECK (issuer_id GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'),
+            name           TEXT NOT NULL,
+            symbology      TEXT NOT NULL CHECK (symbology IN ('codabar', 'code39', 'code128')),
+            codabar_start  TEXT NOT NULL DEFAULT 'A',
+            codabar_stop   TEXT NOT NULL DEFAULT 'A',
+            check_scheme   TEXT NOT NULL CHECK (check_scheme IN
+                               ('none', 'mod10w21', '7dr', '7dsr', 'mod11', 'mod16')),
+            lengths        TEXT NOT NULL DEFAULT '',  -- allowed lengths, comma-separated
+            handover       TEXT NOT NULL CHECK (handover IN ('A', 'B', 'C', 'D')),
+            pin_required   INTEGER NOT NULL CHECK (pin_required IN (0, 1)),
+            alphabet       TEXT NOT NULL DEFAULT '',
+            number_display TEXT NOT NULL DEFAULT 'masked'
+                           CHECK (number_display IN ('full', 'masked', 'hidden'))
+        ) STRICT
+        """,
+        "INSERT INTO issuers_new (issuer_id, name, symbology, codabar_start, codabar_stop,"
+        " check_scheme, lengths, handover, pin_required) SELECT issuer_id, name, symbology,"
+        " codabar_start, codabar_stop, check_scheme, lengths, handover, pin_required FROM issuers",
+        "DROP TABLE issuers",
+        "ALTER TABLE issuers_new RENAME TO issuers",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# Migrations that rebuild a table: run with foreign keys off (a DROP would otherwise check or
+# cascade into the tables that reference it), and checked with foreign_key_check before commit.
+REBUILDS = frozenset({4})
 
 
 DURABLE, EPHEMERAL = "FULL", "NORMAL"
@@ -251,17 +284,25 @@ def migrate(db_path: str | Path) -> int:
         conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         for number, statements in enumerate(MIGRATIONS, start=1):
+            rebuild = number in REBUILDS
+            if rebuild:  # a no-op inside a transaction, so before BEGIN (step 1)
+                conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if _version(conn) < number:
                     for statement in statements:
                         conn.execute(statement)
+                    if rebuild and conn.execute("PRAGMA foreign_key_check").fetchall():
+                        raise RuntimeError(f"migration {number} broke a foreign key")
                     conn.execute("DELETE FROM schema_version")
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                if rebuild:
+                    conn.execute("PRAGMA foreign_keys = ON")
         return _version(conn)
     finally:
         conn.close()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from server.cardrules import Rules, issuer_problems
 from server.db import hash_password
 from server.verify import load_crl, serial_hex
 
@@ -39,10 +40,21 @@ def add_issuer(
     lengths: Sequence[int] = (),
     handover: str = "A",
     pin_required: bool = True,
+    alphabet: str = "",
+    number_display: str = "masked",
 ) -> None:
+    """Add an ID-issuer with its card-number rules; ValueError naming every inconsistency."""
+    lengths_text = ",".join(str(n) for n in lengths)
+    rules = Rules(symbology, check_scheme, lengths_text, alphabet, codabar_start, codabar_stop)
+    found = issuer_problems(rules, number_display)
+    if len(issuer_id) != 6 or not issuer_id.isascii() or not issuer_id.isdigit():
+        found.insert(0, "the issuer ID is 6 digits")
+    if found:
+        raise ValueError(f"issuer {issuer_id}: " + "; ".join(found))
     conn.execute(
         "INSERT OR IGNORE INTO issuers (issuer_id, name, symbology, codabar_start, codabar_stop,"
-        " check_scheme, lengths, handover, pin_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " check_scheme, lengths, handover, pin_required, alphabet, number_display)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             issuer_id,
             name,
@@ -50,9 +62,11 @@ def add_issuer(
             codabar_start,
             codabar_stop,
             check_scheme,
-            ",".join(str(n) for n in lengths),
+            lengths_text,
             handover,
             int(pin_required),
+            alphabet,
+            number_display,
         ),
     )
 

@@ -195,12 +195,7 @@ def register_service_id(
     # Checked before the challenge is spent and before anything is stored under the key, so
     # staff can correct a typo and send the same card proof again.
     issuer = _served_issuer(conn, term, body.issuer_id)
-    found = cardrules.problems(
-        body.card_number,
-        symbology=issuer["symbology"],
-        check_scheme=issuer["check_scheme"],
-        lengths=issuer["lengths"],
-    )
+    found = cardrules.problems(body.card_number, cardrules.Rules.of(issuer))
     if found:
         raise ApiError(
             400, "card_number.invalid", "the card number breaks the library's rules",

@@ -59,6 +59,8 @@ def test_a_linked_card_gets_its_library_card_number(
         "lengths": [10],
         "handover": "D",
         "pin_required": True,
+        "alphabet": "0123456789",
+        "number_display": "masked",
     }
 
 
