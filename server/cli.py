@@ -28,17 +28,21 @@ from pathlib import Path
 
 
 def database(value: str) -> str:
-    """``--db``: a SQLite file, as a path or a ``sqlite:///path`` URL.
-
-    PostgreSQL (``postgresql://...``) is planned for fleets but not built: the SQL is SQLite's
-    (STRICT tables, GLOB checks), and saying so beats failing on the first query.
+    """``--db``: a SQLite file (a path or ``sqlite:///path``) or a PostgreSQL URL
+    (``postgresql://user:password@host:port/dbname``, or ``postgresql:///dbname?host=/socket/dir``
+    for a local socket; libpq's ``PG*`` environment variables fill in what is left out).
     """
+    from server.dbapi import POSTGRES_SCHEMES
+
     if value.startswith("sqlite:///"):
         return value.removeprefix("sqlite:///") or ":memory:"
+    if value.startswith(POSTGRES_SCHEMES):
+        return value
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise argparse.ArgumentTypeError(
-            f"{scheme}:// databases are not supported yet; give a SQLite file (or sqlite:///path)"
+            f"{scheme}:// databases are not supported; give a SQLite file (or sqlite:///path)"
+            " or a postgresql:// URL"
         )
     return value
 
@@ -183,7 +187,10 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument(
-        "--db", required=True, type=database, help="SQLite file or sqlite:///path (migrated)"
+        "--db",
+        required=True,
+        type=database,
+        help="SQLite file, sqlite:///path or postgresql://... URL (migrated)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8080)
@@ -239,8 +246,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import sqlite3
+
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except sqlite3.OperationalError as exc:  # either database: unreachable, locked, no access
+        print(f"database: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""The platform's SQLite database: numbered migrations, connection settings, password hashes.
+"""The platform's database: numbered migrations, connection settings, password hashes.
+
+SQLite by default (below); PostgreSQL when ``db_path`` is a ``postgresql://`` URL: then
+:func:`connect` gives a :class:`server.pg.PgConnection` and :func:`migrate` applies
+:data:`server.pg_schema.MIGRATIONS`, numbered like these (see :mod:`server.dbapi`).
 
 One file, WAL, and ``synchronous=FULL`` for everything that must survive a power cut before the
 terminal hears of it: registrations, service IDs, events. Challenges and lookups write only
@@ -32,6 +36,8 @@ import queue
 import secrets
 import sqlite3
 from pathlib import Path
+
+from server.dbapi import Connection, is_postgres
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the initial schema.
@@ -229,18 +235,22 @@ REBUILDS = frozenset({4})
 DURABLE, EPHEMERAL = "FULL", "NORMAL"
 
 
-def connect(db_path: str | Path, synchronous: str = DURABLE) -> sqlite3.Connection:
+def connect(db_path: str | Path, synchronous: str = DURABLE) -> Connection:
     """Open ``db_path`` in autocommit mode (explicit ``BEGIN`` where a write spans statements).
 
     The caller closes the connection; ``with conn:`` does not. ``check_same_thread`` is off
     because FastAPI may open a request's connection on one worker thread and run the route on
     another; a connection still serves one request at a time.
     """
+    if synchronous not in (DURABLE, EPHEMERAL):
+        raise ValueError(f"synchronous={synchronous}")
+    if is_postgres(db_path):
+        from server.pg import PgConnection  # psycopg only where PostgreSQL is used
+
+        return PgConnection(str(db_path), synchronous_commit=synchronous == DURABLE)
     conn = sqlite3.connect(db_path, isolation_level=None, timeout=10.0, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
-    if synchronous not in (DURABLE, EPHEMERAL):
-        raise ValueError(f"synchronous={synchronous}")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     return conn
 
@@ -256,15 +266,19 @@ class Pool:
         self._db_path = db_path
         self._synchronous = synchronous
         self._keep = keep
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
 
-    def acquire(self) -> sqlite3.Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return connect(self._db_path, self._synchronous)
+    def acquire(self) -> Connection:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                return connect(self._db_path, self._synchronous)
+            if not getattr(conn, "broken", False):  # a PostgreSQL server restarted meanwhile
+                return conn
+            conn.close()
 
-    def release(self, conn: sqlite3.Connection) -> None:
+    def release(self, conn: Connection) -> None:
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -280,11 +294,20 @@ class Pool:
 def migrate(db_path: str | Path) -> int:
     """Create or upgrade the schema; return the version now in force."""
     conn = connect(db_path)
+    postgres = is_postgres(db_path)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
+        if postgres:
+            from server import pg, pg_schema
+
+            # held until close: a second process waits here instead of racing the CREATE
+            conn.execute(f"SELECT pg_advisory_lock({pg.MIGRATION_LOCK})").fetchone()
+            migrations = pg_schema.MIGRATIONS
+        else:
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
+            migrations = MIGRATIONS
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        for number, statements in enumerate(MIGRATIONS, start=1):
-            rebuild = number in REBUILDS
+        for number, statements in enumerate(migrations, start=1):
+            rebuild = number in REBUILDS and not postgres
             if rebuild:  # a no-op inside a transaction, so before BEGIN (step 1)
                 conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE")
@@ -308,7 +331,7 @@ def migrate(db_path: str | Path) -> int:
         conn.close()
 
 
-def _version(conn: sqlite3.Connection) -> int:
+def _version(conn: Connection) -> int:
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 

@@ -26,6 +26,8 @@ from sync.client import PlatformClient
 from tests.server.helpers import give_mykey_id, new_card
 from tests.support.platform import PlatformServer, fake_fingerprint
 
+pytestmark = pytest.mark.both_databases
+
 MOD11 = Issuer(
     "000011", "十一市立図書館", Symbology.CODE39, check=CheckScheme.MOD11, lengths=(8,),
     handover=Handover.LABEL, pin_required=True, alphabet="0123456789",

@@ -26,6 +26,8 @@ from sync.client import PlatformClient
 from tests.server.helpers import card_proof, give_mykey_id, new_card, new_card_number
 from tests.support.platform import PlatformServer
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def patron(platform_server: PlatformServer) -> CitizenCredentials:
