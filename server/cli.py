@@ -8,6 +8,7 @@
     mykey-platform contacts --db platform.sqlite [--unconfirmed] [--confirm ID ...]
     mykey-platform add-crl --db platform.sqlite CRL_FILE
     mykey-platform add-issuer --db platform.sqlite --id 000002 --name NAME [rules...]
+    mykey-platform mykey create|change|renew --db platform.sqlite ...   (server/cli_mykey.py)
 
 ``serve`` logs "Uvicorn running on http://HOST:PORT" once it accepts connections; callers that
 start it as a child process poll ``GET /v1/health`` instead of parsing that line. With
@@ -242,6 +243,9 @@ def parser() -> argparse.ArgumentParser:
     iss.add_argument("--handover", default="D", choices=["A", "B", "C", "D"])
     iss.add_argument("--no-pin", action="store_true", help="certificate-only lookups allowed")
     iss.set_defaults(func=cmd_add_issuer)
+    from server.cli_mykey import add_parser as add_mykey_parser
+
+    add_mykey_parser(sub)
     return p
 
 
