@@ -14,6 +14,8 @@ DEBS    := pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-ve
 # image recipe checks in `make test` (issue 7): systemd-analyze verify (works without systemd as
 # PID 1) and shellcheck
 DEBS    += systemd shellcheck
+# the platform on PostgreSQL (issue 5): the tests start a throw-away cluster with its initdb
+DEBS    += postgresql
 # only for `make image` / `make image-test` (the SD-card image, image/README.md)
 IMAGE_DEBS := mmdebstrap qemu-user-static binfmt-support arch-test genimage dosfstools mtools \
               e2fsprogs fdisk qemu-system-arm zstd bmap-tools

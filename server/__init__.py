@@ -1,11 +1,13 @@
 """The reference MyKey Platform: what the kiosk's ``sync/`` package talks to over HTTP.
 
 The real platform's API is not public, so this package defines ours (``/v1``, published as OpenAPI
-at ``/openapi.json``) and implements it for real: FastAPI on loopback, SQLite, X.509 chain and RSA
-signature checks. ``server/`` and ``sync/`` never import each other; the OpenAPI document is the
-contract between them.
+at ``/openapi.json``) and implements it for real: FastAPI on loopback, SQLite or PostgreSQL,
+X.509 chain and RSA signature checks. ``server/`` and ``sync/`` never import each other; the
+OpenAPI document is the contract between them.
 
-Modules: :mod:`server.db` (schema, migrations, connection pools), :mod:`server.registry`
+Modules: :mod:`server.db` (schema, migrations, connection pools), :mod:`server.dbapi` (what
+the server needs of a connection), :mod:`server.pg` and :mod:`server.pg_schema` (PostgreSQL),
+:mod:`server.registry`
 (writes that set the platform up: CAs, CRLs, issuers, terminals, citizens, successor records),
 :mod:`server.formii` (the ministry's terminal list), :mod:`server.enrolment` (terminal
 registration, contact confirmation), :mod:`server.ratelimit` (failed sign-ins),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server import models
 from server.db import Pool
+from server.dbapi import Connection, Row
 from server.ratelimit import SignInLimiter
 from server.verify import TrustStore
 
@@ -96,7 +96,7 @@ async def platform(request: Request) -> Platform:
 State = Annotated[Platform, Depends(platform)]
 
 
-async def db(state: State) -> AsyncIterator[sqlite3.Connection]:
+async def db(state: State) -> AsyncIterator[Connection]:
     """A pooled connection for this request (taking one from the pool does not block)."""
     conn = state.pool.acquire()
     try:
@@ -105,10 +105,10 @@ async def db(state: State) -> AsyncIterator[sqlite3.Connection]:
         state.pool.release(conn)
 
 
-Db = Annotated[sqlite3.Connection, Depends(db)]
+Db = Annotated[Connection, Depends(db)]
 
 
-async def ephemeral_db(state: State) -> AsyncIterator[sqlite3.Connection]:
+async def ephemeral_db(state: State) -> AsyncIterator[Connection]:
     """A pooled connection whose commits skip the fsync: for short-lived bookkeeping only."""
     conn = state.ephemeral.acquire()
     try:
@@ -117,7 +117,7 @@ async def ephemeral_db(state: State) -> AsyncIterator[sqlite3.Connection]:
         state.ephemeral.release(conn)
 
 
-EphemeralDb = Annotated[sqlite3.Connection, Depends(ephemeral_db)]
+EphemeralDb = Annotated[Connection, Depends(ephemeral_db)]
 bearer = HTTPBearer(auto_error=False, description="The token from POST /v1/sessions")
 
 
@@ -125,7 +125,7 @@ async def terminal(
     state: State,
     conn: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> sqlite3.Row:
+) -> Row:
     """The signed-in terminal. Async on purpose: one primary-key read on a pooled connection
     (tens of microseconds) costs less than the hop to the thread pool it would otherwise take.
     """
@@ -141,7 +141,7 @@ async def terminal(
     raise ApiError(401, "session.invalid", "sign in again with POST /v1/sessions")
 
 
-Terminal = Annotated[sqlite3.Row, Depends(terminal)]
+Terminal = Annotated[Row, Depends(terminal)]
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -152,7 +152,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def issuer_model(row: sqlite3.Row) -> models.Issuer:
+def issuer_model(row: Row) -> models.Issuer:
     return models.Issuer(
         issuer_id=row["issuer_id"],
         name=row["name"],
@@ -163,15 +163,17 @@ def issuer_model(row: sqlite3.Row) -> models.Issuer:
         lengths=[int(n) for n in row["lengths"].split(",") if n],
         handover=row["handover"],
         pin_required=bool(row["pin_required"]),
+        alphabet=row["alphabet"],
+        number_display=row["number_display"],
     )
 
 
-def count(conn: sqlite3.Connection, now: float, terminal_id: str, kind: str) -> None:
+def count(conn: Connection, now: float, terminal_id: str, kind: str) -> None:
     """One more ``kind`` for this terminal today: the only trace a lookup leaves."""
     day = dt.datetime.fromtimestamp(now, JST).date().isoformat()
     conn.execute(
         "INSERT INTO daily_counts (day, terminal_id, kind, count) VALUES (?, ?, ?, 1)"
-        " ON CONFLICT (day, terminal_id, kind) DO UPDATE SET count = count + 1",
+        " ON CONFLICT (day, terminal_id, kind) DO UPDATE SET count = daily_counts.count + 1",
         (day, terminal_id, kind),
     )
 
@@ -188,7 +190,7 @@ def body_hash(operation: str, body: Any) -> str:
 
 
 def idempotent(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     terminal_id: str,
     key: str,

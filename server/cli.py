@@ -7,6 +7,8 @@
     mykey-platform import-terminals --db platform.sqlite FORM_II.csv
     mykey-platform contacts --db platform.sqlite [--unconfirmed] [--confirm ID ...]
     mykey-platform add-crl --db platform.sqlite CRL_FILE
+    mykey-platform add-issuer --db platform.sqlite --id 000002 --name NAME [rules...]
+    mykey-platform mykey create|change|renew --db platform.sqlite ...   (server/cli_mykey.py)
 
 ``serve`` logs "Uvicorn running on http://HOST:PORT" once it accepts connections; callers that
 start it as a child process poll ``GET /v1/health`` instead of parsing that line. With
@@ -27,17 +29,21 @@ from pathlib import Path
 
 
 def database(value: str) -> str:
-    """``--db``: a SQLite file, as a path or a ``sqlite:///path`` URL.
-
-    PostgreSQL (``postgresql://...``) is planned for fleets but not built: the SQL is SQLite's
-    (STRICT tables, GLOB checks), and saying so beats failing on the first query.
+    """``--db``: a SQLite file (a path or ``sqlite:///path``) or a PostgreSQL URL
+    (``postgresql://user:password@host:port/dbname``, or ``postgresql:///dbname?host=/socket/dir``
+    for a local socket; libpq's ``PG*`` environment variables fill in what is left out).
     """
+    from server.dbapi import POSTGRES_SCHEMES
+
     if value.startswith("sqlite:///"):
         return value.removeprefix("sqlite:///") or ":memory:"
+    if value.startswith(POSTGRES_SCHEMES):
+        return value
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise argparse.ArgumentTypeError(
-            f"{scheme}:// databases are not supported yet; give a SQLite file (or sqlite:///path)"
+            f"{scheme}:// databases are not supported; give a SQLite file (or sqlite:///path)"
+            " or a postgresql:// URL"
         )
     return value
 
@@ -145,12 +151,47 @@ def cmd_add_crl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_issuer(args: argparse.Namespace) -> int:
+    from server.db import connect, migrate
+    from server.registry import add_issuer
+
+    migrate(args.db)
+    conn = connect(args.db)
+    try:
+        if conn.execute("SELECT 1 FROM issuers WHERE issuer_id = ?", (args.id,)).fetchone():
+            print(f"issuer {args.id} exists already; nothing changed", file=sys.stderr)
+            return 1
+        add_issuer(
+            conn, args.id, args.name, symbology=args.symbology, codabar_start=args.start,
+            codabar_stop=args.stop, check_scheme=args.check, lengths=args.lengths,
+            handover=args.handover, pin_required=not args.no_pin, alphabet=args.alphabet,
+            number_display=args.number_display,
+        )  # fmt: skip
+    except ValueError as exc:
+        print(f"not added: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    print(f"issuer {args.id} added")
+    return 0
+
+
+def _lengths(value: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(n) for n in value.split(",") if n)
+    except ValueError:
+        raise argparse.ArgumentTypeError("comma-separated numbers, e.g. 8,10") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mykey-platform", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument(
-        "--db", required=True, type=database, help="SQLite file or sqlite:///path (migrated)"
+        "--db",
+        required=True,
+        type=database,
+        help="SQLite file, sqlite:///path or postgresql://... URL (migrated)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8080)
@@ -186,12 +227,37 @@ def parser() -> argparse.ArgumentParser:
     crl.add_argument("--db", required=True, type=database)
     crl.add_argument("file")
     crl.set_defaults(func=cmd_add_crl)
+    iss = sub.add_parser("add-issuer", help="add an ID-issuer (library) and its card-number rules")
+    iss.add_argument("--db", required=True, type=database)
+    iss.add_argument("--id", required=True, help="6 digits")
+    iss.add_argument("--name", required=True)
+    iss.add_argument("--symbology", default="codabar", choices=["codabar", "code39", "code128"])
+    iss.add_argument("--start", default="A", help="Codabar start character (A-D)")
+    iss.add_argument("--stop", default="A", help="Codabar stop character (A-D)")
+    iss.add_argument(
+        "--check", default="none", choices=["none", "mod10w21", "7dr", "7dsr", "mod11", "mod16"]
+    )
+    iss.add_argument("--lengths", type=_lengths, default=(), help="allowed lengths, e.g. 8,10")
+    iss.add_argument("--alphabet", default="", help="characters a number may use ('' = any)")
+    iss.add_argument("--number-display", default="masked", choices=["full", "masked", "hidden"])
+    iss.add_argument("--handover", default="D", choices=["A", "B", "C", "D"])
+    iss.add_argument("--no-pin", action="store_true", help="certificate-only lookups allowed")
+    iss.set_defaults(func=cmd_add_issuer)
+    from server.cli_mykey import add_parser as add_mykey_parser
+
+    add_mykey_parser(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import sqlite3
+
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except sqlite3.OperationalError as exc:  # either database: unreachable, locked, no access
+        print(f"database: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""The platform's SQLite database: numbered migrations, connection settings, password hashes.
+"""The platform's database: numbered migrations, connection settings, password hashes.
+
+SQLite by default (below); PostgreSQL when ``db_path`` is a ``postgresql://`` URL: then
+:func:`connect` gives a :class:`server.pg.PgConnection` and :func:`migrate` applies
+:data:`server.pg_schema.MIGRATIONS`, numbered like these (see :mod:`server.dbapi`).
 
 One file, WAL, and ``synchronous=FULL`` for everything that must survive a power cut before the
 terminal hears of it: registrations, service IDs, events. Challenges and lookups write only
@@ -32,6 +36,8 @@ import queue
 import secrets
 import sqlite3
 from pathlib import Path
+
+from server.dbapi import Connection, is_postgres
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the initial schema.
@@ -188,26 +194,63 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) STRICT
         """,
     ),
+    # 4: issue 4's card-number rules per issuer: modulus 11 and 16 check schemes, the characters
+    # a card number may use ('' = any the symbology encodes) and how the label shows the number.
+    # SQLite cannot change a CHECK in place: the table is rebuilt by the 12 steps of
+    # https://www.sqlite.org/lang_altertable.html (foreign keys off around it, see REBUILDS;
+    # terminals and service_ids reference issuers by name, so they follow the new table).
+    (
+        """
+        CREATE TABLE issuers_new (
+            issuer_id      TEXT PRIMARY KEY
+                           CHECK (issuer_id GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]'),
+            name           TEXT NOT NULL,
+            symbology      TEXT NOT NULL CHECK (symbology IN ('codabar', 'code39', 'code128')),
+            codabar_start  TEXT NOT NULL DEFAULT 'A',
+            codabar_stop   TEXT NOT NULL DEFAULT 'A',
+            check_scheme   TEXT NOT NULL CHECK (check_scheme IN
+                               ('none', 'mod10w21', '7dr', '7dsr', 'mod11', 'mod16')),
+            lengths        TEXT NOT NULL DEFAULT '',  -- allowed lengths, comma-separated
+            handover       TEXT NOT NULL CHECK (handover IN ('A', 'B', 'C', 'D')),
+            pin_required   INTEGER NOT NULL CHECK (pin_required IN (0, 1)),
+            alphabet       TEXT NOT NULL DEFAULT '',
+            number_display TEXT NOT NULL DEFAULT 'masked'
+                           CHECK (number_display IN ('full', 'masked', 'hidden'))
+        ) STRICT
+        """,
+        "INSERT INTO issuers_new (issuer_id, name, symbology, codabar_start, codabar_stop,"
+        " check_scheme, lengths, handover, pin_required) SELECT issuer_id, name, symbology,"
+        " codabar_start, codabar_stop, check_scheme, lengths, handover, pin_required FROM issuers",
+        "DROP TABLE issuers",
+        "ALTER TABLE issuers_new RENAME TO issuers",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+# Migrations that rebuild a table: run with foreign keys off (a DROP would otherwise check or
+# cascade into the tables that reference it), and checked with foreign_key_check before commit.
+REBUILDS = frozenset({4})
 
 
 DURABLE, EPHEMERAL = "FULL", "NORMAL"
 
 
-def connect(db_path: str | Path, synchronous: str = DURABLE) -> sqlite3.Connection:
+def connect(db_path: str | Path, synchronous: str = DURABLE) -> Connection:
     """Open ``db_path`` in autocommit mode (explicit ``BEGIN`` where a write spans statements).
 
     The caller closes the connection; ``with conn:`` does not. ``check_same_thread`` is off
     because FastAPI may open a request's connection on one worker thread and run the route on
     another; a connection still serves one request at a time.
     """
+    if synchronous not in (DURABLE, EPHEMERAL):
+        raise ValueError(f"synchronous={synchronous}")
+    if is_postgres(db_path):
+        from server.pg import PgConnection  # psycopg only where PostgreSQL is used
+
+        return PgConnection(str(db_path), synchronous_commit=synchronous == DURABLE)
     conn = sqlite3.connect(db_path, isolation_level=None, timeout=10.0, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
-    if synchronous not in (DURABLE, EPHEMERAL):
-        raise ValueError(f"synchronous={synchronous}")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     return conn
 
@@ -223,15 +266,19 @@ class Pool:
         self._db_path = db_path
         self._synchronous = synchronous
         self._keep = keep
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
 
-    def acquire(self) -> sqlite3.Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return connect(self._db_path, self._synchronous)
+    def acquire(self) -> Connection:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                return connect(self._db_path, self._synchronous)
+            if not getattr(conn, "broken", False):  # a PostgreSQL server restarted meanwhile
+                return conn
+            conn.close()
 
-    def release(self, conn: sqlite3.Connection) -> None:
+    def release(self, conn: Connection) -> None:
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -247,27 +294,44 @@ class Pool:
 def migrate(db_path: str | Path) -> int:
     """Create or upgrade the schema; return the version now in force."""
     conn = connect(db_path)
+    postgres = is_postgres(db_path)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
+        if postgres:
+            from server import pg, pg_schema
+
+            # held until close: a second process waits here instead of racing the CREATE
+            conn.execute(f"SELECT pg_advisory_lock({pg.MIGRATION_LOCK})").fetchone()
+            migrations = pg_schema.MIGRATIONS
+        else:
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once, on the file
+            migrations = MIGRATIONS
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        for number, statements in enumerate(MIGRATIONS, start=1):
+        for number, statements in enumerate(migrations, start=1):
+            rebuild = number in REBUILDS and not postgres
+            if rebuild:  # a no-op inside a transaction, so before BEGIN (step 1)
+                conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if _version(conn) < number:
                     for statement in statements:
                         conn.execute(statement)
+                    if rebuild and conn.execute("PRAGMA foreign_key_check").fetchall():
+                        raise RuntimeError(f"migration {number} broke a foreign key")
                     conn.execute("DELETE FROM schema_version")
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                if rebuild:
+                    conn.execute("PRAGMA foreign_keys = ON")
         return _version(conn)
     finally:
         conn.close()
 
 
-def _version(conn: sqlite3.Connection) -> int:
+def _version(conn: Connection) -> int:
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 

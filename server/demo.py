@@ -86,6 +86,8 @@ def load_demo_data(db_path: str | Path) -> None:
                 lengths=(10,),
                 handover="D",
                 pin_required=True,
+                alphabet="0123456789",
+                number_display="masked",
             )
             add_terminal(
                 conn,

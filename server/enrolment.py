@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import unicodedata
 from typing import Any, Literal
 
+from server.dbapi import Connection, Row
 from server.models import Problem, TerminalRegistration
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -79,9 +79,7 @@ def contact_problems(form: TerminalRegistration) -> list[Problem]:
     return found
 
 
-def issuer_problems(
-    conn: sqlite3.Connection, terminal: sqlite3.Row, form: TerminalRegistration
-) -> list[Problem]:
+def issuer_problems(conn: Connection, terminal: Row, form: TerminalRegistration) -> list[Problem]:
     """The ID-issuer choice against the terminal's kind and the ministry's list."""
     issuer_id = form.issuer_id.strip()
     if terminal["kind"] != "ア":
@@ -101,7 +99,7 @@ def issuer_problems(
 
 
 def register(
-    conn: sqlite3.Connection, terminal: sqlite3.Row, form: TerminalRegistration, now: float
+    conn: Connection, terminal: Row, form: TerminalRegistration, now: float
 ) -> Literal["registered", "re-registered", "updated"]:
     """Store the registration; "registered", "re-registered" (new board) or "updated"."""
     fingerprint = form.fingerprint.lower()
@@ -128,7 +126,7 @@ def register(
     return status
 
 
-def contacts(conn: sqlite3.Connection, *, unconfirmed_only: bool = False) -> list[dict[str, Any]]:
+def contacts(conn: Connection, *, unconfirmed_only: bool = False) -> list[dict[str, Any]]:
     """Registered terminals with their contact details, for the municipality to confirm."""
     rows = conn.execute(
         "SELECT terminal_id, kind, registered_at, contact_confirmed_at, contact FROM terminals"
@@ -146,7 +144,7 @@ def contacts(conn: sqlite3.Connection, *, unconfirmed_only: bool = False) -> lis
     return [c for c in listed if not (unconfirmed_only and c["confirmed"])]
 
 
-def confirm(conn: sqlite3.Connection, terminal_ids: list[str], now: float) -> list[str]:
+def confirm(conn: Connection, terminal_ids: list[str], now: float) -> list[str]:
     """Mark the contact details confirmed; returns the IDs that are not registered."""
     unknown = []
     for tid in terminal_ids:

@@ -21,12 +21,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from server.db import hash_password, verify_password
+from server.dbapi import Connection, Row
 
 COLUMNS = {
     "区分": "kind",
@@ -190,9 +190,7 @@ def _duplicates(rows: list[TerminalRow]) -> list[str]:
     return found
 
 
-def import_terminals(
-    conn: sqlite3.Connection, data: bytes, *, now: float | None = None
-) -> ImportReport:
+def import_terminals(conn: Connection, data: bytes, *, now: float | None = None) -> ImportReport:
     """Check the whole file, then apply it in one transaction; FormError if anything is wrong."""
     text, encoding = decode(data)
     rows = parse(text)
@@ -230,9 +228,9 @@ def import_terminals(
 
 
 def _apply(
-    conn: sqlite3.Connection,
+    conn: Connection,
     row: TerminalRow,
-    old: sqlite3.Row | None,
+    old: Row | None,
     new_hash: str | None,
     issuers: dict[str, list[str]],
     now: float,

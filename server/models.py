@@ -51,12 +51,21 @@ class Issuer(BaseModel):
     symbology: Literal["codabar", "code39", "code128"]
     codabar_start: str = Field(pattern=r"^[A-D]$")
     codabar_stop: str = Field(pattern=r"^[A-D]$")
-    check: Literal["none", "mod10w21", "7dr", "7dsr"]
+    check: Literal["none", "mod10w21", "7dr", "7dsr", "mod11", "mod16"] = Field(
+        description="Check character: mod16 is NW-7's, over start + number + stop (Codabar only)"
+    )
     lengths: list[int] = Field(description="Allowed card-number lengths; empty = any")
     handover: Literal["A", "B", "C", "D"] = Field(
         description="A: on screen, B: barcode on screen, C: automatic input, D: label"
     )
     pin_required: bool
+    # Added after the first release: a kiosk that lacks them reads the defaults.
+    alphabet: str = Field(
+        "", description="Characters a card number may use; empty = any the symbology encodes"
+    )
+    number_display: Literal["full", "masked", "hidden"] = Field(
+        "masked", description="The human-readable number on a label: whole, last 3, or none"
+    )
 
 
 class IssuerList(BaseModel):

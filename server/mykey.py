@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 from cryptography import x509
 
+from server.dbapi import Connection
 from server.verify import serial_hex
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -55,7 +56,7 @@ def is_valid(mykey_id: str) -> bool:
     return _PATTERN.fullmatch(mykey_id) is not None
 
 
-def is_taken(conn: sqlite3.Connection, mykey_id: str) -> bool:
+def is_taken(conn: Connection, mykey_id: str) -> bool:
     return (
         conn.execute("SELECT 1 FROM citizens WHERE mykey_id = ?", (mykey_id,)).fetchone()
         is not None
@@ -65,9 +66,7 @@ def is_taken(conn: sqlite3.Connection, mykey_id: str) -> bool:
 class IdChoice:
     """One citizen's way to a MyKey ID, by the rules above. Accept with :meth:`accept`."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, *, rng: Callable[[str], str] = secrets.choice
-    ) -> None:
+    def __init__(self, conn: Connection, *, rng: Callable[[str], str] = secrets.choice) -> None:
         self._conn = conn
         self._rng = rng
         self.mode = Mode.CHOOSING
@@ -115,7 +114,7 @@ class IdChoice:
         return self.offer
 
 
-def create(conn: sqlite3.Connection, mykey_id: str, certificate: x509.Certificate) -> None:
+def create(conn: Connection, mykey_id: str, certificate: x509.Certificate) -> None:
     """Store a new citizen; MyKeyError if the ID broke a rule or was taken meanwhile."""
     if not is_valid(mykey_id):
         raise MyKeyError("mykey.format", "8 characters: A-Z and 0-9 only")
@@ -130,7 +129,7 @@ def create(conn: sqlite3.Connection, mykey_id: str, certificate: x509.Certificat
         raise MyKeyError(code, "ID taken" if taken else "this card has a MyKey ID") from exc
 
 
-def change(conn: sqlite3.Connection, old: str, new: str) -> None:
+def change(conn: Connection, old: str, new: str) -> None:
     """Give a citizen a new MyKey ID (duplicate-checked); service IDs follow."""
     if not is_valid(new):
         raise MyKeyError("mykey.format", "8 characters: A-Z and 0-9 only")
@@ -140,7 +139,7 @@ def change(conn: sqlite3.Connection, old: str, new: str) -> None:
         raise MyKeyError("mykey.unknown", "no such MyKey ID")
 
 
-def citizen_for_certificate(conn: sqlite3.Connection, certificate: x509.Certificate) -> str | None:
+def citizen_for_certificate(conn: Connection, certificate: x509.Certificate) -> str | None:
     """The MyKey ID of the card's holder, following renewals (and recording them), or None.
 
     Run inside the caller's write transaction: a renewal updates the citizen's serial.

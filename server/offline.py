@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Annotated
 
@@ -35,6 +34,7 @@ from server import models
 from server.api import ApiError, Db, Terminal
 from server.api import count as _count
 from server.api import issuer_model as _issuer
+from server.dbapi import Connection
 from server.routes_cards import _b64decode
 from server.verify import ProofRejected, challenge_digest, load_cas, serial_hex, verify_card
 
@@ -197,7 +197,7 @@ def offline_router(*, clock: Callable[[], float], window_s: int = WINDOW_SECONDS
         )
 
     def _check(
-        conn: sqlite3.Connection,
+        conn: Connection,
         certificate: bytes,
         signature: bytes,
         nonce: bytes,

@@ -2,33 +2,35 @@
 
 Used by the demo data and by tests; the municipality's import of the ministry's terminal list
 will call :func:`add_terminal` too. Each function takes an open connection from
-:func:`server.db.connect` and is idempotent where that makes sense (``INSERT OR IGNORE``): adding
-what exists keeps what is stored (a terminal keeps its password hash and fingerprint binding).
+:func:`server.db.connect` and is idempotent where that makes sense (``ON CONFLICT DO
+NOTHING``, which both databases speak): adding what exists keeps what is stored (a terminal
+keeps its password hash and fingerprint binding).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from server.cardrules import Rules, issuer_problems
 from server.db import hash_password
+from server.dbapi import Connection
 from server.verify import load_crl, serial_hex
 
 
-def add_ca(conn: sqlite3.Connection, certificate: x509.Certificate) -> None:
+def add_ca(conn: Connection, certificate: x509.Certificate) -> None:
     """Trust ``certificate`` as an issuer of user-authentication certificates."""
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
     conn.execute(
-        "INSERT OR IGNORE INTO ca_certificates (subject, pem) VALUES (?, ?)",
+        "INSERT INTO ca_certificates (subject, pem) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (certificate.subject.rfc4514_string(), pem),
     )
 
 
 def add_issuer(
-    conn: sqlite3.Connection,
+    conn: Connection,
     issuer_id: str,
     name: str,
     *,
@@ -39,10 +41,21 @@ def add_issuer(
     lengths: Sequence[int] = (),
     handover: str = "A",
     pin_required: bool = True,
+    alphabet: str = "",
+    number_display: str = "masked",
 ) -> None:
+    """Add an ID-issuer with its card-number rules; ValueError naming every inconsistency."""
+    lengths_text = ",".join(str(n) for n in lengths)
+    rules = Rules(symbology, check_scheme, lengths_text, alphabet, codabar_start, codabar_stop)
+    found = issuer_problems(rules, number_display)
+    if len(issuer_id) != 6 or not issuer_id.isascii() or not issuer_id.isdigit():
+        found.insert(0, "the issuer ID is 6 digits")
+    if found:
+        raise ValueError(f"issuer {issuer_id}: " + "; ".join(found))
     conn.execute(
-        "INSERT OR IGNORE INTO issuers (issuer_id, name, symbology, codabar_start, codabar_stop,"
-        " check_scheme, lengths, handover, pin_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO issuers (issuer_id, name, symbology, codabar_start, codabar_stop,"
+        " check_scheme, lengths, handover, pin_required, alphabet, number_display)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             issuer_id,
             name,
@@ -50,15 +63,17 @@ def add_issuer(
             codabar_start,
             codabar_stop,
             check_scheme,
-            ",".join(str(n) for n in lengths),
+            lengths_text,
             handover,
             int(pin_required),
+            alphabet,
+            number_display,
         ),
     )
 
 
 def add_terminal(
-    conn: sqlite3.Connection,
+    conn: Connection,
     terminal_id: str,
     password: str,
     *,
@@ -71,23 +86,24 @@ def add_terminal(
     if conn.execute("SELECT 1 FROM terminals WHERE terminal_id = ?", (terminal_id,)).fetchone():
         return False
     conn.execute(
-        "INSERT OR IGNORE INTO terminals (terminal_id, password_hash, kind, issuer_id, place, name)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO terminals (terminal_id, password_hash, kind, issuer_id, place, name)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (terminal_id, hash_password(password), kind, issuer_id, place, name),
     )
     return True
 
 
-def add_citizen(conn: sqlite3.Connection, mykey_id: str, certificate: x509.Certificate) -> None:
+def add_citizen(conn: Connection, mykey_id: str, certificate: x509.Certificate) -> None:
     """Create a MyKey ID for the holder of ``certificate`` (their user-authentication cert)."""
     conn.execute(
-        "INSERT OR IGNORE INTO citizens (mykey_id, cert_issuer, cert_serial) VALUES (?, ?, ?)",
+        "INSERT INTO citizens (mykey_id, cert_issuer, cert_serial) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (mykey_id, certificate.issuer.rfc4514_string(), serial_hex(certificate.serial_number)),
     )
 
 
 def link_service_id(
-    conn: sqlite3.Connection,
+    conn: Connection,
     mykey_id: str,
     issuer_id: str,
     card_number: str,
@@ -97,27 +113,25 @@ def link_service_id(
 ) -> None:
     """Link a library card number to a MyKey ID (the once-per-patron registration)."""
     conn.execute(
-        "INSERT OR IGNORE INTO service_ids"
-        " (mykey_id, issuer_id, card_number, address_notice, card_valid) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO service_ids (mykey_id, issuer_id, card_number, address_notice, card_valid)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (mykey_id, issuer_id, card_number, int(address_notice), int(card_valid)),
     )
 
 
-def add_successor(
-    conn: sqlite3.Connection, ca_subject: str, old_serial: str, new_serial: str
-) -> None:
+def add_successor(conn: Connection, ca_subject: str, old_serial: str, new_serial: str) -> None:
     """Record that the CA re-issued a card: ``new_serial`` replaces ``old_serial`` (hex).
 
     The citizen is moved to the new certificate at its first use (:mod:`server.mykey`).
     """
     conn.execute(
-        "INSERT OR REPLACE INTO cert_successors (cert_issuer, new_serial, old_serial)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO cert_successors (cert_issuer, new_serial, old_serial) VALUES (?, ?, ?)"
+        " ON CONFLICT (cert_issuer, new_serial) DO UPDATE SET old_serial = excluded.old_serial",
         (ca_subject, new_serial.upper(), old_serial.upper()),
     )
 
 
-def add_crl(conn: sqlite3.Connection, data: bytes, *, now: float) -> str:
+def add_crl(conn: Connection, data: bytes, *, now: float) -> str:
     """Load a CA's revocation list (PEM or DER), replacing the CA's previous one.
 
     The list must be signed by a trusted CA; returns that CA's subject. ValueError otherwise.
@@ -145,7 +159,8 @@ def add_crl(conn: sqlite3.Connection, data: bytes, *, now: float) -> str:
     )  # fmt: skip
     for entry in crl:
         conn.execute(
-            "INSERT OR IGNORE INTO revocations (issuer, serial, revoked_at) VALUES (?, ?, ?)",
+            "INSERT INTO revocations (issuer, serial, revoked_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (subject, serial_hex(entry.serial_number), entry.revocation_date_utc.timestamp()),
         )
     return subject

@@ -17,7 +17,6 @@ import binascii
 import datetime as dt
 import logging
 import secrets
-import sqlite3
 from typing import Any
 
 from cryptography import x509
@@ -37,6 +36,7 @@ from server.api import (
     idempotent,
     issuer_model,
 )
+from server.dbapi import Connection, Row
 from server.verify import ProofRejected, challenge_digest, verify_card
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _b64decode(value: str, what: str) -> bytes:
 
 def _prove(
     state: Platform,
-    conn: sqlite3.Connection,
+    conn: Connection,
     terminal_id: str,
     purpose: str,
     nonce_b64: str,
@@ -158,16 +158,14 @@ def lookup(
     )
 
 
-def _served_issuer(conn: sqlite3.Connection, term: sqlite3.Row, issuer_id: str) -> sqlite3.Row:
+def _served_issuer(conn: Connection, term: Row, issuer_id: str) -> Row:
     if term["issuer_id"] != issuer_id:
         raise ApiError(403, "issuer.not_served", "this terminal does not serve that ID-issuer")
-    row: sqlite3.Row = conn.execute(
-        "SELECT * FROM issuers WHERE issuer_id = ?", (issuer_id,)
-    ).fetchone()
+    row: Row = conn.execute("SELECT * FROM issuers WHERE issuer_id = ?", (issuer_id,)).fetchone()
     return row
 
 
-def _citizen(conn: sqlite3.Connection, cert: x509.Certificate) -> str:
+def _citizen(conn: Connection, cert: x509.Certificate) -> str:
     citizen = mykey.citizen_for_certificate(conn, cert)
     if citizen is None:
         raise ApiError(
@@ -195,12 +193,7 @@ def register_service_id(
     # Checked before the challenge is spent and before anything is stored under the key, so
     # staff can correct a typo and send the same card proof again.
     issuer = _served_issuer(conn, term, body.issuer_id)
-    found = cardrules.problems(
-        body.card_number,
-        symbology=issuer["symbology"],
-        check_scheme=issuer["check_scheme"],
-        lengths=issuer["lengths"],
-    )
+    found = cardrules.problems(body.card_number, cardrules.Rules.of(issuer))
     if found:
         raise ApiError(
             400, "card_number.invalid", "the card number breaks the library's rules",

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import secrets
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,6 +28,7 @@ from server.api import (
     issuer_model,
 )
 from server.db import DUMMY_HASH, verify_password
+from server.dbapi import Connection, Row
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,8 +40,8 @@ def _address(request: Request) -> str:
 
 
 def _check_password(
-    state: Platform, conn: sqlite3.Connection, terminal_id: str, password: str, address: str
-) -> sqlite3.Row:
+    state: Platform, conn: Connection, terminal_id: str, password: str, address: str
+) -> Row:
     """The terminal's row if ID and password hold; 429 while throttled, 401 otherwise."""
     wait = state.limiter.retry_after(terminal_id, address)
     if wait:

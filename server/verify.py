@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.hashes import SHA256
+
+from server.dbapi import Connection
 
 
 class ProofRejected(Exception):
@@ -83,7 +84,7 @@ class TrustStore:
         self._key: tuple[object, ...] | None = None
         self._trust = Trust((), {})
 
-    def load(self, conn: sqlite3.Connection) -> Trust:
+    def load(self, conn: Connection) -> Trust:
         key = tuple(
             conn.execute(
                 "SELECT (SELECT group_concat(ca_id) FROM ca_certificates),"

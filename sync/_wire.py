@@ -14,7 +14,15 @@ from typing import Any, TypeVar
 import httpx
 
 from appliance.errors import MalformedReply
-from appliance.values import CardNumber, CheckScheme, Handover, Issuer, LookupMatch, Symbology
+from appliance.values import (
+    CardNumber,
+    CheckScheme,
+    Handover,
+    Issuer,
+    LookupMatch,
+    NumberDisplay,
+    Symbology,
+)
 
 T = TypeVar("T")
 
@@ -54,7 +62,14 @@ def b64_field(obj: dict[str, Any], name: str) -> bytes:
         raise MalformedReply(f"field {name!r}: not base64") from exc
 
 
+def optional(obj: dict[str, Any], name: str, kind: type[T], default: T) -> T:
+    """A field a platform of an earlier release does not send: absent = ``default``."""
+    return default if name not in obj else field(obj, name, kind)
+
+
 def issuer(obj: object) -> Issuer:
+    """An issuer. ``alphabet`` and ``number_display`` came with issue 4's label rules; an older
+    platform omits them and its issuers keep the defaults (any characters, masked number)."""
     if not isinstance(obj, dict):
         raise MalformedReply("issuer: expected an object")
     lengths = field(obj, "lengths", list)
@@ -71,6 +86,8 @@ def issuer(obj: object) -> Issuer:
             lengths=tuple(lengths),
             handover=Handover(field(obj, "handover", str)),
             pin_required=field(obj, "pin_required", bool),
+            alphabet=optional(obj, "alphabet", str, ""),
+            number_display=NumberDisplay(optional(obj, "number_display", str, "masked")),
         )
     except ValueError as exc:  # an enum value this kiosk does not know
         raise MalformedReply(f"issuer: {exc}") from exc

@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.support.barcodes",
     "tests.support.pcsc",
     "tests.support.kiosk",
+    "tests.support.postgres",
 ]
 
 # Retries off everywhere by default (STYLE.md 10): a test sees the first failure, at once. The

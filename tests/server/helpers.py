@@ -22,6 +22,7 @@ from drivers.card.virtual.demo import demo_citizen
 from drivers.card.virtual.pki import CitizenCredentials, test_ca
 from server import mykey
 from server.db import connect
+from server.dbapi import Connection
 from server.demo import TerminalCredentials
 
 
@@ -113,6 +114,15 @@ def give_mykey_id(db_path: object, credentials: CitizenCredentials) -> str:
     finally:
         conn.close()
     return mykey_id
+
+
+def table_names(conn: Connection, backend: str) -> list[str]:
+    """Every table of the platform's database (to scan them all)."""
+    if backend == "postgresql":
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    else:
+        sql = "SELECT name FROM sqlite_schema WHERE type = 'table'"
+    return [r[0] for r in conn.execute(sql)]
 
 
 def new_card_number() -> str:

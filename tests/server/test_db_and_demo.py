@@ -105,6 +105,6 @@ def test_the_cli_takes_a_sqlite_url_and_refuses_other_databases_by_name(
     assert main(["demo-data", "--db", f"sqlite:///{db}"]) == 0
     assert db.exists()
     with pytest.raises(SystemExit) as exited:
-        main(["demo-data", "--db", "postgresql://kiosk@localhost/platform"])
+        main(["demo-data", "--db", "mysql://kiosk@localhost/platform"])
     assert exited.value.code == 2
-    assert "postgresql:// databases are not supported yet" in capsys.readouterr().err
+    assert "mysql:// databases are not supported" in capsys.readouterr().err

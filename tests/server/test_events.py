@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 import httpx
+import pytest
 
+from server.db import connect
 from tests.support.platform import PlatformServer
+
+pytestmark = pytest.mark.both_databases
 
 
 def _post(api: httpx.Client, auth: dict[str, str], key: str | None, body: object) -> httpx.Response:
@@ -16,11 +19,10 @@ def _post(api: httpx.Client, auth: dict[str, str], key: str | None, body: object
 
 
 def _events(platform_server: PlatformServer, kind: str) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(platform_server.db_path)
+    conn = connect(platform_server.db_path)
     try:
-        return conn.execute(
-            "SELECT terminal_id, fields FROM events WHERE kind = ?", (kind,)
-        ).fetchall()
+        rows = conn.execute("SELECT terminal_id, fields FROM events WHERE kind = ?", (kind,))
+        return [(r[0], r[1]) for r in rows]
     finally:
         conn.close()
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.server.helpers import sign_in
 from tests.support.platform import PlatformServer, fake_fingerprint
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_a_terminal_gets_the_library_it_serves(api: httpx.Client, auth: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ terminal ID || purpose). It never returns the MyKey ID.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import httpx
 import pytest
@@ -17,10 +16,13 @@ from cryptography.hazmat.primitives import hashes
 
 from drivers.card.virtual import pki
 from drivers.card.virtual.pki import CitizenCredentials, citizen
+from server.db import connect
 from server.demo import TerminalCredentials, demo_card_number, demo_mykey_id
 from server.verify import serial_hex
-from tests.server.helpers import b64, card, new_nonce, proof, sign_in
+from tests.server.helpers import b64, card, new_nonce, proof, sign_in, table_names
 from tests.support.platform import PlatformServer, fake_fingerprint
+
+pytestmark = pytest.mark.both_databases
 
 
 def _lookup(api: httpx.Client, auth: dict[str, str], body: dict[str, str]) -> httpx.Response:
@@ -34,7 +36,7 @@ def terminal_id(terminal: TerminalCredentials, auth: dict[str, str]) -> str:
 
 
 def _all_mykey_ids(db_path: object) -> list[str]:
-    conn = sqlite3.connect(str(db_path))
+    conn = connect(str(db_path))
     try:
         return [row[0] for row in conn.execute("SELECT mykey_id FROM citizens")]
     finally:
@@ -59,6 +61,8 @@ def test_a_linked_card_gets_its_library_card_number(
         "lengths": [10],
         "handover": "D",
         "pin_required": True,
+        "alphabet": "0123456789",
+        "number_display": "masked",
     }
 
 
@@ -130,10 +134,9 @@ def test_an_expired_challenge_is_refused(
     api: httpx.Client, auth: dict[str, str], terminal_id: str, platform_server: PlatformServer
 ) -> None:
     nonce = new_nonce(api, auth)
-    conn = sqlite3.connect(platform_server.db_path)
+    conn = connect(platform_server.db_path)
     try:
-        with conn:
-            conn.execute("UPDATE nonces SET expires_at = 0 WHERE terminal_id = ?", (terminal_id,))
+        conn.execute("UPDATE nonces SET expires_at = 0 WHERE terminal_id = ?", (terminal_id,))
     finally:
         conn.close()
     r = _lookup(api, auth, proof(nonce, terminal_id, card(1)))
@@ -246,18 +249,20 @@ def test_lookups_leave_counts_and_nothing_that_names_the_card(
     secrets = {demo_card_number(n) for n in (1, 2, 3)}
     secrets |= {demo_mykey_id(n) for n in (1, 2, 3, 4)}
     secrets |= {serial_hex(card(n).certificate.serial_number) for n in (1, 2, 3, 4)}
-    conn = sqlite3.connect(platform_server.db_path)
+    conn = connect(platform_server.db_path)
     try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        tables = table_names(conn, platform_server.backend)
+        assert {"nonces", "daily_counts", "idempotency", "events"} <= set(tables)
         for table in set(tables) - {"citizens", "service_ids"}:  # the registration itself
             for row in conn.execute(f"SELECT * FROM {table}"):
                 text = " ".join(str(v) for v in row)
                 assert not any(s in text for s in secrets), table
-        counts = dict(
-            conn.execute(
+        counts = {
+            r[0]: r[1]
+            for r in conn.execute(
                 "SELECT kind, count FROM daily_counts WHERE terminal_id = ?", (terminal_id,)
-            ).fetchall()
-        )
+            )
+        }
     finally:
         conn.close()
     assert counts == {"lookup": 3, "lookup_rejected": 1}

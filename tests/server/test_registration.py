@@ -22,9 +22,14 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    extra = ["--max-failures-per-terminal", "3", "--max-failures-per-address", "1000"]
-    with running_platform(tmp_path_factory.mktemp("enrol"), demo=False, extra=extra) as s:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlatformServer]:
+    """A platform without demo data, on either database (form II import, form 10, sign-in)."""
+    extra = ("--max-failures-per-terminal", "3", "--max-failures-per-address", "1000")
+    url = request.getfixturevalue("postgres").new_database() if request.param != "sqlite" else None
+    workdir = tmp_path_factory.mktemp("enrol")
+    with running_platform(workdir, demo=False, extra=extra, database=url) as s:
         conn = connect(s.db_path)
         try:
             add_issuer(conn, "000001", "川崎市立図書館", check_scheme="mod10w21", handover="D")
@@ -90,6 +95,7 @@ def test_an_imported_but_unregistered_terminal_cannot_sign_in(
     assert r.json()["error"] == "terminal.unregistered"
 
 
+@pytest.mark.both_databases
 def test_registration_binds_the_board_and_that_board_signs_in(
     api: httpx.Client, server: PlatformServer
 ) -> None:
@@ -142,6 +148,7 @@ def test_a_wrong_password_is_refused_before_any_detail_is_judged(
     assert r.json()["error"] == "terminal.credentials"
 
 
+@pytest.mark.both_databases
 def test_a_new_board_must_register_again_and_then_the_old_one_is_out(
     api: httpx.Client, server: PlatformServer
 ) -> None:
@@ -159,6 +166,7 @@ def test_a_new_board_must_register_again_and_then_the_old_one_is_out(
     assert register(api, form(tid, fingerprint=new, person="")).json()["status"] == "updated"
 
 
+@pytest.mark.both_databases
 def test_the_same_key_replays_and_another_body_with_it_is_refused(
     api: httpx.Client, server: PlatformServer
 ) -> None:
@@ -173,6 +181,7 @@ def test_the_same_key_replays_and_another_body_with_it_is_refused(
     assert clash.json()["error"] == "idempotency.conflict"
 
 
+@pytest.mark.both_databases
 def test_the_municipality_lists_and_confirms_contact_details(
     api: httpx.Client, server: PlatformServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -211,6 +220,7 @@ def test_failed_sign_ins_are_throttled_per_terminal(
     assert sign_in(api, bystander, fake_fingerprint(bystander)).status_code == 200
 
 
+@pytest.mark.both_databases
 def test_a_terminal_the_ministry_deletes_loses_its_session_and_its_sign_in(
     api: httpx.Client, server: PlatformServer
 ) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from server.db import connect
 from server.demo import TerminalCredentials
 from tests.support.platform import PlatformServer, fake_fingerprint
 
@@ -17,6 +19,7 @@ def _sign_in(
     )
 
 
+@pytest.mark.both_databases
 def test_a_registered_terminal_gets_a_bearer_token(
     api: httpx.Client, terminal: TerminalCredentials
 ) -> None:
@@ -29,6 +32,7 @@ def test_a_registered_terminal_gets_a_bearer_token(
     assert issuers.status_code == 200
 
 
+@pytest.mark.both_databases
 def test_a_wrong_password_is_refused(api: httpx.Client, terminal: TerminalCredentials) -> None:
     r = _sign_in(api, terminal.terminal_id, "not-the-password", fake_fingerprint())
     assert r.status_code == 401
@@ -41,6 +45,7 @@ def test_an_unknown_terminal_gets_the_same_answer_as_a_wrong_password(api: httpx
     assert r.json()["error"] == "terminal.credentials"
 
 
+@pytest.mark.both_databases
 def test_the_first_login_binds_the_board_and_a_later_board_is_refused(
     api: httpx.Client, terminal: TerminalCredentials
 ) -> None:
@@ -104,10 +109,9 @@ def test_errors_outside_the_api_keep_the_error_shape(api: httpx.Client) -> None:
     assert r.json() == {"error": "http.404", "detail": "Not Found"}
 
 
+@pytest.mark.both_databases
 def test_passwords_are_stored_as_salted_scrypt_hashes(platform_server: PlatformServer) -> None:
-    import sqlite3
-
-    conn = sqlite3.connect(platform_server.db_path)
+    conn = connect(platform_server.db_path)
     try:
         hashes = [row[0] for row in conn.execute("SELECT password_hash FROM terminals")]
     finally:

@@ -1,6 +1,8 @@
 """The real reference platform for tests: ``python -m server serve --demo`` on a loopback port.
 
-One server per test session (it starts in under a second, but hundreds of starts add up). Tests
+One server per test session (it starts in under a second, but hundreds of starts add up), on
+SQLite; tests/server/conftest.py runs the tests marked ``both_databases`` again against a
+second one on PostgreSQL (``platform_server`` takes the backend as its parameter). Tests
 stay independent of each other anyway: whoever needs a terminal whose state they control (its
 fingerprint binding, its sessions, its events) takes a fresh one from :meth:`PlatformServer.
 add_terminal` rather than reusing the demo terminal. The demo terminal signs in with this
@@ -49,8 +51,12 @@ def fake_fingerprint(label: str = "test") -> str:
 @dataclass
 class PlatformServer:
     base_url: str
-    db_path: Path
+    db_path: Path | str  # a SQLite file, or a postgresql:// URL
     log_path: Path
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if str(self.db_path).startswith("postgresql://") else "sqlite"
 
     def add_terminal(
         self, *, issuer_id: str | None = DEMO_ISSUER_ID, password: str = "test-password"
@@ -105,17 +111,21 @@ def running_platform(
     timeout: float = 30.0,
     port: int | None = None,
     extra: tuple[str, ...] = (),
+    database: str | None = None,
 ) -> Iterator[PlatformServer]:
     """Start the server as a child process, wait for /v1/health, stop it (terminate, then kill).
 
     Entering again with the same ``workdir`` and ``port`` restarts the same platform (same
     database, same address): the bookmobile tests "unplug" it that way. ``extra``: more
-    ``serve`` options.
+    ``serve`` options. ``database``: a ``postgresql://`` URL instead of a SQLite file in
+    ``workdir``.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     server = PlatformServer(
-        f"http://127.0.0.1:{port}", workdir / "platform.sqlite", workdir / "platform.log"
+        f"http://127.0.0.1:{port}",
+        database or workdir / "platform.sqlite",
+        workdir / "platform.log",
     )
     command = [sys.executable, "-m", "server", "serve", "--db", str(server.db_path),
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
@@ -155,9 +165,16 @@ def _wait_healthy(server: PlatformServer, proc: subprocess.Popen[bytes], timeout
 
 
 @pytest.fixture(scope="session")
-def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    """The reference platform with its demo data, shared by the session."""
-    with running_platform(tmp_path_factory.mktemp("platform")) as server:
+def platform_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlatformServer]:
+    """The reference platform with its demo data, shared by the session; on SQLite unless
+    parametrised with "postgresql" (then on a database of the session's PostgreSQL cluster)."""
+    backend = getattr(request, "param", "sqlite")
+    database = (
+        request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
+    )
+    with running_platform(tmp_path_factory.mktemp(backend), database=database) as server:
         yield server
 
 
