@@ -432,6 +432,19 @@ CATALOGUE: dict[str, Message] = {
         "時計がまだ合っていないため、ラベルを印刷できません。しばらくお待ちください。",
         "The clock is not set yet, so no label can be printed. Please wait a moment.",
     ),
+    # sync (issue 5): the platform's TLS certificate and a kiosk that is not set up yet
+    "error.config.platform_ca": Message(
+        "設定 platform_ca のファイル（プラットフォームの CA 証明書）を読み込めないか、PEM 形式の証明書ではありません。技術担当者に連絡してください。",
+        "The platform_ca file (the platform's CA certificate) cannot be read or is not a PEM certificate. Please call the technician.",
+    ),
+    "error.platform.tls": Message(
+        "サーバーの証明書を設定された CA で確認できないため、接続しません。技術担当者に連絡してください。",
+        "The service's certificate does not verify against the configured CA, so the kiosk does not connect. Please call the technician.",
+    ),
+    "error.terminal.setup": Message(
+        "この端末はまだ登録されていません。技術担当者が初期設定を行ってください（F2 → 初期設定）。",
+        "This terminal is not registered yet. The technician must run the setup (F2 → Setup).",
+    ),
 }
 
 
