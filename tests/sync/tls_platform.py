@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.platform import REPO, free_port
+from tests.support.platform import REPO, free_port, stop
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,7 @@ def https_platform(workdir: Path, pki: Pki, timeout: float = 30.0) -> Iterator[s
                 time.sleep(0.1)
         yield f"https://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def main(argv: list[str]) -> None:
