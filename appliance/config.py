@@ -28,7 +28,12 @@ class KioskConfig:
     data_dir: str  # folder for the SQLite store, logs and the virtual printer's labels
     platform_url: str = ""  # e.g. https://platform.example/ ; "" = start the local reference one
     terminal_id: str = "00052459"  # 8 digits, from the ministry's list (form II)
-    terminal_password: str = field(default="a912lkfja", repr=False)  # the sample list's
+    # "" = use the enrolled one; none enrolled either: the setup wizard (Kiosk.needs_setup).
+    # The embedded demo (platform_url = "") signs in as the demo terminal without it.
+    terminal_password: str = field(default="", repr=False)
+    # PEM file of the CA that issued the platform's TLS certificate; relative = in data_dir;
+    # "" = the system trust store. Provisioning installs platform-ca.pem (sync/tls.py).
+    platform_ca: str = ""
     card_reader: str = "virtual"  # virtual (in-process) | vpcd (virtual card via pcscd) | pcsc
     reader_name: str = ""  # substring of the PC/SC reader name; "" = first reader
     read_chunk_bytes: int = 256  # READ BINARY size; some NFC readers need 223 (0xDF)

@@ -9,7 +9,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
 
     KioskError
     ├── ConfigError                      broken or incomplete configuration
-    │   └── ProvisioningError            kiosk-provision.toml has problems (every one listed)
+    │   ├── ProvisioningError            kiosk-provision.toml has problems (every one listed)
+    │   └── PlatformCaInvalid            platform_ca: the file is unreadable or not PEM
     ├── CardError                        anything between reader and card (keeps SW / PC/SC code)
     │   ├── NoCard                       nothing on the reader
     │   ├── ReaderUnavailable            reader unplugged / pcscd down
@@ -32,6 +33,8 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     ├── SyncError                        anything between kiosk and platform
     │   ├── PlatformUnreachable          network / server down (transient)
     │   ├── TerminalRejected             credentials or fingerprint refused
+    │   ├── PlatformCertificateRejected  TLS: the platform's certificate is not the CA's
+    │   ├── SetupNeeded                  not enrolled, no password: the setup wizard first
     │   ├── CardNotRegistered            card valid, but no library card linked here
     │   ├── CardRejected                 certificate / signature refused by the platform
     │   ├── MalformedReply               the platform answered something we cannot parse
@@ -331,3 +334,26 @@ class ClockNotSynchronised(KioskError):
     """The clock is not NTP-synchronised (the Pi has no RTC): a dated label could be wrong."""
 
     key = "error.clock.unsynced"
+
+
+# --- sync (issue 5): the platform's TLS certificate, the configured CA, a kiosk not set up ----
+
+
+class PlatformCaInvalid(ConfigError):
+    """``platform_ca`` names a file that cannot be read or holds no PEM certificate."""
+
+    key = "error.config.platform_ca"
+
+
+class PlatformCertificateRejected(SyncError):
+    """The platform's TLS certificate does not verify against the configured CA (or names
+    another host). Never retried and never answered by switching verification off."""
+
+    key = "error.platform.tls"
+
+
+class SetupNeeded(SyncError):
+    """No enrolled credentials and no configured password: the setup wizard must register the
+    terminal first (``Kiosk.needs_setup``). Raised by a call that would have to sign in."""
+
+    key = "error.terminal.setup"

@@ -445,6 +445,20 @@ CATALOGUE: dict[str, Message] = {
         "お待たせしました。保留していたラベルを印刷しました。お取りください。",
         "Your held label has now printed. Please take it.",
     ),
+    # sync (issue 5): the platform's TLS certificate and a kiosk that is not set up yet
+    # (no ASCII in a Japanese text's first 20 characters: the screen tests search for them)
+    "error.config.platform_ca": Message(
+        "接続先サーバーの認証局の証明書ファイル（設定項目 platform_ca）を読み込めないか、PEM 形式の証明書ではありません。技術担当者に連絡してください。",
+        "The platform_ca file (the platform's CA certificate) cannot be read or is not a PEM certificate. Please call the technician.",
+    ),
+    "error.platform.tls": Message(
+        "サーバーの証明書を確認できないため接続しません（設定された認証局 CA のものではありません）。技術担当者に連絡してください。",
+        "The service's certificate does not verify against the configured CA, so the kiosk does not connect. Please call the technician.",
+    ),
+    "error.terminal.setup": Message(
+        "この端末はまだ登録されていません。技術担当者が初期設定を行ってください（F2 → 初期設定）。",
+        "This terminal is not registered yet. The technician must run the setup (F2 → Setup).",
+    ),
 }
 
 

@@ -105,8 +105,8 @@ def open_terminal(
     *,
     terminal_id: str,
     password: str,
-) -> TerminalIdentity:
-    """What the kiosk signs in with, at start-up.
+) -> TerminalIdentity | None:
+    """What the kiosk signs in with, at start-up; None when it must be set up first.
 
     The first start creates the device secret and enrols the configured ID and password. Later
     starts unlock the stored credentials first, so a database that moved fails here whatever the
@@ -114,6 +114,11 @@ def open_terminal(
     the stored one is the technician's explicit change (a new form II entry) and is sealed in its
     place; an empty configured password means "use the enrolled one", so the configuration file
     need not keep the password once the kiosk is enrolled.
+
+    Not enrolled and no password configured (a kiosk fresh from the image, before the
+    technician's setup): None, and nothing is enrolled. The wiring turns that into
+    ``Kiosk.needs_setup``, the setup wizard's cue; it is not an error, since no credentials
+    were ever lost.
     """
     created = ensure_device_secret(secret)
     if created:
@@ -122,7 +127,10 @@ def open_terminal(
     configured = TerminalIdentity(terminal_id, password, fingerprint)
     if stored is None:
         if not password:
-            raise ReEnrolmentNeeded(f"terminal {terminal_id}: not enrolled and no password given")
+            log.info(
+                "terminal %s: not enrolled and no password configured: setup needed", terminal_id
+            )
+            return None
         enrol(store, configured, secret)
         return configured
     if not password:

@@ -26,11 +26,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from appliance.errors import PlatformUnreachable, SyncError, TerminalRejected
+from appliance.errors import (
+    PlatformCertificateRejected,
+    PlatformUnreachable,
+    SetupNeeded,
+    SyncError,
+    TerminalRejected,
+)
 from appliance.ports import Connectivity, LinkStatus
 from sync.store import EventSink, LocalStore
 
 log = logging.getLogger(__name__)
+
+# Refusals no wait can cure (a refused or not-yet-enrolled terminal, a platform certificate
+# that is not the configured CA's): shown as "rejected", retried at the longest interval.
+_NEEDS_A_TECHNICIAN = (TerminalRejected, SetupNeeded, PlatformCertificateRejected)
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,7 @@ class OutboxFlusher:
         watch = _Watch(self._sink)
         self._store.flush(watch)
         failure = watch.failure
-        if isinstance(failure, TerminalRejected):
+        if isinstance(failure, _NEEDS_A_TECHNICIAN):
             state = Connectivity.REJECTED
         elif isinstance(failure, PlatformUnreachable):
             state = Connectivity.OFFLINE

@@ -46,6 +46,7 @@ from appliance.errors import (
 from appliance.offline import Assertion
 from appliance.values import LookupMatch, issuer_from_record, issuer_record
 from sync import _wire
+from sync.cards import b64, proof_fields
 from sync.client import PlatformClient
 from sync.devicesecret import derive_key
 from sync.offline_trust import TrustMaterial
@@ -98,7 +99,8 @@ class OfflineApi:
         self._client = client
 
     def trust(self) -> TrustMaterial:
-        body = self._client._expect(self._client._authed("GET", "/v1/offline/trust"), 200)
+        session = self._client.session
+        body = session.expect(session.authed("GET", "/v1/offline/trust"), 200)
         try:
             cas = tuple(pem.encode("ascii") for pem in _wire.field(body, "cas", list))
             crls = tuple(
@@ -113,18 +115,17 @@ class OfflineApi:
         )
 
     def send(self, key: str, assertion: Assertion) -> list[LookupMatch]:
-        payload = {
-            "nonce": _b64(assertion.nonce),
-            "certificate": _b64(assertion.certificate),
-            "signature": _b64(assertion.signature),
-        }
-        response = self._client._authed(
-            "POST", "/v1/offline/assertions", json=payload, headers={"Idempotency-Key": key}
+        session = self._client.session
+        response = session.authed(
+            "POST",
+            "/v1/offline/assertions",
+            json=proof_fields(assertion),
+            headers={"Idempotency-Key": key},
         )
         code = _wire.error_code(response)
         if code in _FINAL_REFUSALS:
             raise AssertionRefused(f"offline assertion refused: {code}", code=code)
-        body = self._client._expect(response, 200)
+        body = session.expect(response, 200)
         return [_wire.match(obj) for obj in _wire.field(body, "matches", list)]
 
 
@@ -167,7 +168,7 @@ class OfflineStore:
     def save_trust(self, material: TrustMaterial) -> None:
         record = {
             "cas": [pem.decode("ascii") for pem in material.cas],
-            "crls": [_b64(der) for der in material.crls],
+            "crls": [b64(der) for der in material.crls],
             "fetched_at": material.fetched_at.isoformat(),
             "issuers": [issuer_record(i) for i in material.issuers],
             "window_s": int(material.window.total_seconds()),
@@ -192,9 +193,7 @@ class OfflineStore:
     def add(self, assertion: Assertion) -> bool:
         key = uuid.uuid4().hex
         record = {
-            "certificate": _b64(assertion.certificate),
-            "nonce": _b64(assertion.nonce),
-            "signature": _b64(assertion.signature),
+            **proof_fields(assertion),
             "token": assertion.token,
             "issuer_id": assertion.issuer_id,
             "signed_at": assertion.signed_at.isoformat(),
@@ -368,10 +367,6 @@ def _assertion(record: dict[str, Any]) -> Assertion:
         dt.datetime.fromisoformat(record["signed_at"]),
         record.get("stop", ""),
     )
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def _now() -> dt.datetime:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import ssl
 from pathlib import Path
 
 from appliance.contact import ContactDetails
@@ -23,11 +24,24 @@ from sync.store import LocalStore
 class PlatformRegistrar:
     """Serves the wizard's ``TerminalRegistrar`` with the platform client's form-10 call."""
 
-    def __init__(self, base_url: str, fingerprint: str, store: LocalStore, secret: Path) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        fingerprint: str,
+        store: LocalStore,
+        secret: Path,
+        *,
+        verify: ssl.SSLContext | None = None,
+        kiosk_client: PlatformClient | None = None,
+    ) -> None:
+        """``kiosk_client``, the running kiosk's client, signs in with the new credentials
+        once they are enrolled: a kiosk set up by the wizard works without a restart."""
         self._base_url = base_url
         self._fingerprint = fingerprint
         self._store = store
         self._secret = secret
+        self._verify = verify
+        self._kiosk_client = kiosk_client
 
     def __repr__(self) -> str:
         return f"PlatformRegistrar({self._base_url!r})"
@@ -37,6 +51,10 @@ class PlatformRegistrar:
         details = dataclasses.asdict(contact.normalised())
         sent = json.dumps([terminal_id, self._fingerprint, details], sort_keys=True)
         key = hashlib.sha256(sent.encode()).hexdigest()[:40]
-        with PlatformClient(self._base_url, terminal_id, password, self._fingerprint) as client:
+        with PlatformClient(
+            self._base_url, terminal_id, password, self._fingerprint, verify=self._verify
+        ) as client:
             client.register_terminal(details, key)
         enrol(self._store, TerminalIdentity(terminal_id, password, self._fingerprint), self._secret)
+        if self._kiosk_client is not None:
+            self._kiosk_client.session.use_credentials(terminal_id, password)

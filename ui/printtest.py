@@ -89,7 +89,8 @@ def _platform_issuer(config: KioskConfig, issuer_id: str) -> Issuer | None:
     """The issuer's rules from the platform (the embedded reference one on the default setup)."""
     from sync.client import PlatformClient
     from sync.fingerprint import board_fingerprint
-    from ui.wiring import EmbeddedPlatform
+    from sync.tls import platform_verify
+    from ui.wiring import EmbeddedPlatform, terminal_password
 
     embedded = None
     base_url = config.platform_url
@@ -97,8 +98,9 @@ def _platform_issuer(config: KioskConfig, issuer_id: str) -> Issuer | None:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
         embedded = EmbeddedPlatform(Path(config.data_dir))
         base_url = embedded.start()
+    verify = platform_verify(config.platform_ca, Path(config.data_dir))
     client = PlatformClient(
-        base_url, config.terminal_id, config.terminal_password, board_fingerprint()
+        base_url, config.terminal_id, terminal_password(config), board_fingerprint(), verify=verify
     )
     try:
         return next((i for i in client.issuers() if i.issuer_id == issuer_id), None)

@@ -37,18 +37,21 @@ from drivers.printer.setup import printer_from_config
 from drivers.sip2 import kiosk as sip2_kiosk
 from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
-from sync.credentials import open_terminal
+from sync.credentials import TerminalIdentity, open_terminal
 from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
 from sync.flusher import OutboxFlusher
 from sync.jobs import JobStore
 from sync.registration import PlatformRegistrar
 from sync.store import LocalStore
+from sync.tls import platform_verify
 
 if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
     from ui.setup import TerminalRegistrar
 
 DEMO_ISSUER_ID = "000001"  # server.demo's library; wiring must not import the server package
+# server.demo's terminal: the sample entry of the ministry's form II (tests check both agree)
+DEMO_TERMINAL_ID, DEMO_TERMINAL_PASSWORD = "00052459", "a912lkfja"
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +175,7 @@ class Kiosk:
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
     registrar: TerminalRegistrar | None = None  # the setup wizard's form-10 call
-    needs_setup: bool = False  # first boot: no stored identity; TODO(sync): the credential store
+    needs_setup: bool = False  # no enrolled identity and no password: the setup wizard first
     instructions: dict[str, Message] = field(default_factory=dict)
 
     def statuses(self) -> list[DeviceStatus]:
@@ -227,22 +230,40 @@ def _reader(config: KioskConfig) -> CardReader:
     )
 
 
+def terminal_password(config: KioskConfig) -> str:
+    """The password to enrol with: the configured one; on the embedded demo (no
+    ``platform_url``) the demo terminal's when none is configured. A real kiosk never gets a
+    default: it uses what the technician configured or the wizard enrolled."""
+    if not config.platform_url and not config.terminal_password:
+        if config.terminal_id == DEMO_TERMINAL_ID:
+            return DEMO_TERMINAL_PASSWORD
+    return config.terminal_password
+
+
 def build_kiosk(config: KioskConfig) -> Kiosk:
+    """Every part, started. Raises ``ConfigError`` (e.g. an unusable ``platform_ca``) or
+    ``ReEnrolmentNeeded`` before anything runs; a kiosk that is not enrolled and has no
+    password comes back with ``needs_setup`` (its platform calls raise ``SetupNeeded``)."""
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    verify = platform_verify(config.platform_ca, data_dir)  # a bad CA file stops the start
     log_path = setup_logging(data_dir)
     store = LocalStore(data_dir / "kiosk.sqlite")
+    fingerprint = board_fingerprint()
     try:  # before anything starts: a copied database stops here, ReEnrolmentNeeded
         identity = open_terminal(
             store,
             secret_path(config.device_secret, data_dir),
-            board_fingerprint(),
+            fingerprint,
             terminal_id=config.terminal_id,
-            password=config.terminal_password,
+            password=terminal_password(config),
         )
     except BaseException:
         store.close()
         raise
+    needs_setup = identity is None
+    if identity is None:  # the wizard registers and enrols; until then calls say SetupNeeded
+        identity = TerminalIdentity(config.terminal_id, "", fingerprint)
     embedded: EmbeddedPlatform | None = None
     base_url = config.platform_url
     if not base_url:
@@ -251,7 +272,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     labels_dir = data_dir / "labels"
     printer = printer_from_config(config, labels_dir)
     platform = PlatformClient(
-        base_url, identity.terminal_id, identity.password, identity.fingerprint
+        base_url, identity.terminal_id, identity.password, identity.fingerprint, verify=verify
     )
     link = OutboxFlusher(store, platform).start()
     # pending label jobs, beside the outbox; numbers sealed under the device secret
@@ -276,8 +297,14 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
                   embedded, link, jobs, resume)  # fmt: skip
     kiosk.handoff = open_handoff(config)
     kiosk.registrar = PlatformRegistrar(
-        base_url, identity.fingerprint, store, secret_path(config.device_secret, data_dir)
+        base_url,
+        identity.fingerprint,
+        store,
+        secret_path(config.device_secret, data_dir),
+        verify=verify,
+        kiosk_client=platform,
     )
+    kiosk.needs_setup = needs_setup
     if config.card_reader != "virtual":
         kiosk.presence = PresenceMonitor(_reader_name(config))
     if embedded is not None:  # the demo library's own instructions, as a library would write them

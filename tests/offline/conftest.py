@@ -11,7 +11,7 @@ import pytest
 from appliance.config import load_config
 from drivers.card.virtual.pki import CitizenCredentials, citizen
 from server.db import connect
-from server.demo import DEMO_ISSUER_ID, demo_card_number, demo_mykey_id
+from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL, demo_card_number, demo_mykey_id
 from server.registry import add_citizen, link_service_id
 from tests.support.platform import PlatformServer, free_port, running_platform
 from ui.offline_wiring import OfflineKit, build_offline
@@ -21,6 +21,7 @@ OFFLINE_SETTINGS = {
     "offline_token_low": "8000000000",
     "offline_token_high": "8999999999",
     "offline_stop": "宮前公民館前",
+    "terminal_password": DEMO_TERMINAL.password,  # a real platform: no default password
 }
 
 

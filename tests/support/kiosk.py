@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
+from server.demo import DEMO_TERMINAL
 from ui.wiring import Kiosk, build_kiosk
 
 
@@ -34,6 +35,7 @@ def pcsc_kiosk(tmp_path: Path, pcscd: None, platform_server) -> Iterator[Kiosk]:
         {
             "data_dir": str(tmp_path / "kiosk"),
             "platform_url": platform_server.base_url,
+            "terminal_password": DEMO_TERMINAL.password,  # a real platform: no default password
             "card_reader": "vpcd",
             "result_screen_s": 30,
         }

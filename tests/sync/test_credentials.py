@@ -117,11 +117,6 @@ def test_a_new_form_II_password_on_the_same_board_replaces_the_old(tmp_path: Pat
     assert kiosk.start(password="").password == "new-password"
 
 
-def test_nothing_enrolled_and_no_password_is_re_enrolment_needed(tmp_path: Path) -> None:
-    with pytest.raises(ReEnrolmentNeeded, match="not enrolled"):
-        Kiosk(tmp_path / "a").start(password="")
-
-
 def test_another_terminal_id_without_its_password_is_refused(tmp_path: Path) -> None:
     kiosk = Kiosk(tmp_path / "a")
     kiosk.start()
@@ -147,3 +142,11 @@ def test_the_secret_is_never_replaced_once_made(tmp_path: Path) -> None:
 
 def test_the_password_does_not_show_in_a_repr() -> None:
     assert PASSWORD not in repr(TerminalIdentity("00052459", PASSWORD, BOARD))
+
+
+def test_no_enrolment_and_no_password_is_a_setup_not_an_error(tmp_path: Path) -> None:
+    kiosk = Kiosk(tmp_path / "a")
+    assert kiosk.start(password="") is None
+    with LocalStore(kiosk.db) as store:
+        assert store.terminal_row() is None
+    assert kiosk.start().password == PASSWORD  # the technician's password enrols later

@@ -149,11 +149,11 @@ def test_sign_in_is_retried_but_a_refused_password_is_not() -> None:
     token = httpx.Response(200, json={"token": "t", "expires_in": 3600})
     flaky = Flaky("/v1/sessions", httpx.ConnectError("refused"), token)
     with _client(flaky) as client:
-        assert client._session() == "t"
+        assert client.session.token() == "t"
     assert len(flaky.attempts) == 2
     refused = Flaky("/v1/sessions", httpx.Response(401, json={"error": "terminal.credentials"}))
     with _client(refused) as client, pytest.raises(TerminalRejected):
-        client._session()
+        client.session.token()
     assert len(refused.attempts) == 1
 
 
