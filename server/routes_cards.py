@@ -115,7 +115,7 @@ async def lookup(body: models.LookupRequest, term: Terminal, state: State) -> mo
     return await run_in_threadpool(_lookup, body, term, state)
 
 
-def _lookup(body: models.LookupRequest, term: sqlite3.Row, state: Platform) -> models.LookupResult:
+def _lookup(body: models.LookupRequest, term: Row, state: Platform) -> models.LookupResult:
     conn = state.ephemeral.acquire()  # synchronous=NORMAL, like the challenge it spends
     try:
         return _lookup_on(conn, body, term, state)
@@ -124,7 +124,7 @@ def _lookup(body: models.LookupRequest, term: sqlite3.Row, state: Platform) -> m
 
 
 def _lookup_on(
-    conn: sqlite3.Connection, body: models.LookupRequest, term: sqlite3.Row, state: Platform
+    conn: Connection, body: models.LookupRequest, term: Row, state: Platform
 ) -> models.LookupResult:
     terminal_id: str = term["terminal_id"]
     now = state.clock()
