@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${KIOSK_TEST_SMP:=2}"
 : "${KIOSK_TEST_MEM:=1024}"
 : "${KIOSK_TEST_PROVISION:=$here/provision/smoke.toml}"
+: "${KIOSK_TEST_GROW_MB:=512}"  # the test's "SD card" is this much larger than the image
 
 out=$KIOSK_BUILD_DIR/out
 img=$out/$KIOSK_IMAGE_NAME.img
@@ -21,6 +22,7 @@ mkdir -p "$work"
 disk=$work/smoke.img
 log=$work/serial.log
 cp --sparse=always "$img" "$disk"
+truncate -s "+${KIOSK_TEST_GROW_MB}M" "$disk"  # a bigger card: the data partition must grow to it
 
 # the FAT partition (partition 1) by byte offset, for mtools: no loop device, no mount
 start=$(sfdisk -d "$disk" | awk -F'[=,]' '/^.*img1 :/ {gsub(/ /, "", $2); print $2}')
@@ -52,7 +54,7 @@ timeout --kill-after=10 "$KIOSK_TEST_TIMEOUT" qemu-system-aarch64 -M virt -cpu c
   -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
   -append "console=ttyAMA0 root=LABEL=rootfs ${args}kiosk.smoke" \
   -drive if=none,file="$disk",format=raw,id=hd0 -device virtio-blk-device,drive=hd0 \
-  -device virtio-gpu-device </dev/null >"$log" 2>&1
+  -device virtio-gpu-pci </dev/null >"$log" 2>&1
 rc=$?
 set -e
 t1=$(date +%s)
