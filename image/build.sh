@@ -26,6 +26,8 @@ repo=$(cd "$here/.." && pwd)
 # tunables, the kiosk wheel, units, initramfs, firmware hook) and reassemble. Minutes, not ~35;
 # for iterating on the recipe. A release image is always a clean build (the default, 0).
 : "${KIOSK_REUSE_ROOTFS:=0}"
+# 0 = no .img.zst / .bmap (iterating: zstd would also slow a qemu boot started right after)
+: "${KIOSK_COMPRESS:=1}"
 export KIOSK_SUITE KIOSK_MIRROR KIOSK_BUILD_DIR KIOSK_IMAGE_NAME
 
 start=$(date +%s)
@@ -132,14 +134,18 @@ genimage --config "$KIOSK_BUILD_DIR/genimage.cfg" --rootpath "$rootfs" \
   >"$KIOSK_BUILD_DIR/genimage.log" 2>&1 || { tail -30 "$KIOSK_BUILD_DIR/genimage.log"; exit 1; }
 rm -rf "$KIOSK_BUILD_DIR/genimage-tmp"
 img=$out/$KIOSK_IMAGE_NAME.img
-say "compress + bmap"
-zstd -q -T0 "-$KIOSK_ZSTD_LEVEL" -f "$img" -o "$img.zst"
-bmaptool create -o "$img.bmap" "$img"
 rm -f "$out"/*.vfat "$out"/*.ext4
+if [ "$KIOSK_COMPRESS" = 1 ]; then
+  say "compress + bmap"
+  zstd -q -T0 "-$KIOSK_ZSTD_LEVEL" -f "$img" -o "$img.zst"
+  bmaptool create -o "$img.bmap" "$img"
+fi
 
 end=$(date +%s)
 echo "image:      $img"
 echo "build time: $((end - start)) s"
 echo "image size: $(( $(stat -c %s "$img") / 1048576 )) MiB allocated-to $(( $(du -k "$img" | cut -f1) / 1024 )) MiB used"
-echo "compressed: $(( $(stat -c %s "$img.zst") / 1048576 )) MiB ($img.zst)"
-echo "bmap:       $img.bmap"
+if [ "$KIOSK_COMPRESS" = 1 ]; then
+  echo "compressed: $(( $(stat -c %s "$img.zst") / 1048576 )) MiB ($img.zst)"
+  echo "bmap:       $img.bmap"
+fi
