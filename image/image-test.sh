@@ -67,7 +67,8 @@ if grep -q 'kiosk-provision.toml' <<<"$after"; then echo "static FAIL: provision
 if grep -q 'kiosk-provision-error.txt' <<<"$after"; then echo "static FAIL: error file on FAT:"; mtype -i "$fat" ::/kiosk-provision-error.txt; fails=$((fails + 1)); fi
 
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "TIMEOUT: the guest did not power off within ${KIOSK_TEST_TIMEOUT}s"; fails=$((fails + 1)); fi
-if ! tr -d '\r' <"$log" | grep -aq '^KIOSK-SMOKE PASS'; then
+# the guest's lines come through journald to the console: "[  451.49] kiosk-smoke[341]: KIOSK-SMOKE PASS"
+if ! tr -d '\r' <"$log" | grep -aqE '(^|: )KIOSK-SMOKE PASS$' || tr -d '\r' <"$log" | grep -aq 'KIOSK-SMOKE FAIL'; then
   echo "smoke test did not pass; last console lines:"; tr -d '\r' <"$log" | tail -40
   fails=$((fails + 1))
 fi
