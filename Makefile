@@ -66,13 +66,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 lock: ## re-pin requirements.lock from the current venv (after changing pyproject.toml)
 	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check > requirements.lock
 
-image: image-debs ## the SD-card image: .img, .img.zst, .bmap in image/build/out (~15-25 min)
+image: image-debs ## the SD-card image: .img, .img.zst, .bmap in image/build/out (~35-40 min)
 	image/build.sh
 
 image-assemble: image-debs ## iterate: customize.sh again on image/build/rootfs + reassemble (minutes)
 	KIOSK_REUSE_ROOTFS=1 image/build.sh
 
-image-test: image-debs ## boot the image under qemu-system-aarch64 with the smoke flag (~2-5 min)
+image-test: image-debs ## boot the image under qemu-system-aarch64 with the smoke flag (~8-15 min)
 	image/image-test.sh
 
 image-debs:
