@@ -20,7 +20,7 @@ DEBS    += postgresql
 IMAGE_DEBS := mmdebstrap qemu-user-static binfmt-support arch-test genimage dosfstools mtools \
               e2fsprogs fdisk qemu-system-arm zstd bmap-tools
 
-.PHONY: run test lint typecheck unit setup debs bench image image-test image-debs clean doctor lock snapshots
+.PHONY: run test lint typecheck unit setup debs bench image image-assemble image-test image-debs clean doctor lock snapshots
 
 run: setup ## start the kiosk on the embedded default (virtual card, virtual printer, local platform)
 	KIOSK_DATA_DIR=$(DATA) $(BIN)/python -m ui
@@ -68,10 +68,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 lock: ## re-pin requirements.lock from the current venv (after changing pyproject.toml)
 	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check > requirements.lock
 
-image: image-debs ## the SD-card image: .img, .img.zst, .bmap in image/build/out (~15-25 min)
+image: image-debs ## the SD-card image: .img, .img.zst, .bmap in image/build/out (~35-40 min)
 	image/build.sh
 
-image-test: image-debs ## boot the image under qemu-system-aarch64 with the smoke flag (~2-5 min)
+image-assemble: image-debs ## iterate: customize.sh again on image/build/rootfs + reassemble (minutes)
+	KIOSK_REUSE_ROOTFS=1 image/build.sh
+
+image-test: image-debs ## boot the image under qemu-system-aarch64 with the smoke flag (~8-15 min)
 	image/image-test.sh
 
 image-debs:

@@ -22,6 +22,12 @@ repo=$(cd "$here/.." && pwd)
 : "${KIOSK_ZSTD_LEVEL:=10}"
 : "${KIOSK_PYTHON:=3.11}"
 : "${KIOSK_EXTRA_PACKAGES:=}"
+# 1 = keep $KIOSK_BUILD_DIR/rootfs from an earlier build: re-run only customize.sh on it (overlay,
+# tunables, the kiosk wheel, units, initramfs, firmware hook) and reassemble. Minutes, not ~35;
+# for iterating on the recipe. A release image is always a clean build (the default, 0).
+: "${KIOSK_REUSE_ROOTFS:=0}"
+# 0 = no .img.zst / .bmap (iterating: zstd would also slow a qemu boot started right after)
+: "${KIOSK_COMPRESS:=1}"
 export KIOSK_SUITE KIOSK_MIRROR KIOSK_BUILD_DIR KIOSK_IMAGE_NAME
 
 start=$(date +%s)
@@ -69,6 +75,18 @@ cp "$repo/requirements.lock" "$wheels/requirements.lock"
 
 # 3. root filesystem
 rootfs=$KIOSK_BUILD_DIR/rootfs
+read -ra extra <<<"$KIOSK_EXTRA_PACKAGES"
+if [ "$KIOSK_REUSE_ROOTFS" = 1 ]; then
+  test -s "$rootfs/etc/os-release" || { echo "KIOSK_REUSE_ROOTFS=1: no root in $rootfs" >&2; exit 2; }
+  # what mmdebstrap's hook would see: /proc, /sys and /dev in the root, in a private mount
+  # namespace (no loop device; the binds vanish with the namespace, even on a failure)
+  say "reusing $rootfs: customize.sh only (log: $KIOSK_BUILD_DIR/customize.log)"
+  # shellcheck disable=SC2016 # $1 $2 are the inner shell's arguments
+  unshare --mount --propagation private /bin/sh -ec '
+    mount --bind /proc "$2/proc"; mount --rbind /sys "$2/sys"; mount --rbind /dev "$2/dev"
+    "$1" setup "$2"; "$1" customize "$2"' sh "$here/customize.sh" "$rootfs" \
+    >"$KIOSK_BUILD_DIR/customize.log" 2>&1 || { tail -40 "$KIOSK_BUILD_DIR/customize.log"; exit 1; }
+else
 rm -rf "$rootfs"
 packages=(systemd systemd-sysv systemd-timesyncd systemd-resolved udev dbus kmod
   initramfs-tools busybox overlayroot zstd e2fsprogs dosfstools
@@ -76,7 +94,6 @@ packages=(systemd systemd-sysv systemd-timesyncd systemd-resolved udev dbus kmod
   python3 python3-venv ca-certificates
   kmscon fonts-vlgothic fonts-ipafont-gothic
   pcscd libccid libpcsclite1)
-read -ra extra <<<"$KIOSK_EXTRA_PACKAGES"
 include=$(IFS=,; echo "${packages[*]}${extra[*]:+,${extra[*]}}")
 say "mmdebstrap $KIOSK_SUITE arm64 (log: $KIOSK_BUILD_DIR/mmdebstrap.log)"
 mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
@@ -93,6 +110,7 @@ mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
   --customize-hook="'$here/customize.sh' customize \"\$1\"" \
   --format=directory "$KIOSK_SUITE" "$rootfs" "$KIOSK_MIRROR" \
   >"$KIOSK_BUILD_DIR/mmdebstrap.log" 2>&1 || { tail -40 "$KIOSK_BUILD_DIR/mmdebstrap.log"; exit 1; }
+fi
 say "root filesystem done: $(du -sh --exclude=./boot/firmware "$rootfs" | cut -f1)"
 
 # kernel and initrd for the emulator (the same files the root carries)
@@ -116,14 +134,18 @@ genimage --config "$KIOSK_BUILD_DIR/genimage.cfg" --rootpath "$rootfs" \
   >"$KIOSK_BUILD_DIR/genimage.log" 2>&1 || { tail -30 "$KIOSK_BUILD_DIR/genimage.log"; exit 1; }
 rm -rf "$KIOSK_BUILD_DIR/genimage-tmp"
 img=$out/$KIOSK_IMAGE_NAME.img
-say "compress + bmap"
-zstd -q -T0 "-$KIOSK_ZSTD_LEVEL" -f "$img" -o "$img.zst"
-bmaptool create -o "$img.bmap" "$img"
 rm -f "$out"/*.vfat "$out"/*.ext4
+if [ "$KIOSK_COMPRESS" = 1 ]; then
+  say "compress + bmap"
+  zstd -q -T0 "-$KIOSK_ZSTD_LEVEL" -f "$img" -o "$img.zst"
+  bmaptool create -o "$img.bmap" "$img"
+fi
 
 end=$(date +%s)
 echo "image:      $img"
 echo "build time: $((end - start)) s"
 echo "image size: $(( $(stat -c %s "$img") / 1048576 )) MiB allocated-to $(( $(du -k "$img" | cut -f1) / 1024 )) MiB used"
-echo "compressed: $(( $(stat -c %s "$img.zst") / 1048576 )) MiB ($img.zst)"
-echo "bmap:       $img.bmap"
+if [ "$KIOSK_COMPRESS" = 1 ]; then
+  echo "compressed: $(( $(stat -c %s "$img.zst") / 1048576 )) MiB ($img.zst)"
+  echo "bmap:       $img.bmap"
+fi

@@ -78,6 +78,9 @@ install_kiosk() {
   fi
   rm -f "$stage"/pyscard-*.tar.gz
   in_root python3 -m venv /opt/kiosk
+  # a reused root (KIOSK_REUSE_ROOTFS=1) has an older build of the same version: replace it
+  in_root /opt/kiosk/bin/pip uninstall -q -y --disable-pip-version-check mykey-kiosk \
+    >/dev/null 2>&1 || true
   # the same locked set the tests use: requirements.lock is the constraint, no index
   in_root /opt/kiosk/bin/pip install -q --disable-pip-version-check --no-index \
     --find-links /tmp/kiosk-wheels -c /tmp/kiosk-wheels/requirements.lock mykey-kiosk
@@ -150,6 +153,7 @@ customize() {
     "$root/var/lib/kiosk/data"
   install_kiosk
   in_root systemctl enable kiosk.service kiosk-provision.service kiosk-machine-id.service \
+    kiosk-growdata.service \
     kiosk-smoke.service \
     kiosk-smoke-platform.service systemd-networkd.service systemd-resolved.service \
     systemd-timesyncd.service pcscd.socket
@@ -159,11 +163,18 @@ customize() {
   rm -f "$root/var/lib/dbus/machine-id"
   # overlayroot's initramfs script needs busybox (grep...), and the initramfs must carry the
   # overlay's /etc/overlayroot.conf: rebuild it now (MODULES=list keeps that to minutes)
-  if in_root dpkg -s busybox >/dev/null 2>&1; then
+  # A reused root (KIOSK_REUSE_ROOTFS=1) skips it when none of its inputs changed (minutes saved).
+  local stamp=$root/boot/.kiosk-initramfs.sha256 sum
+  sum=$(cd "$root" && cat etc/initramfs-tools/conf.d/* etc/initramfs-tools/hooks/* \
+    etc/overlayroot.conf boot/vmlinuz-* | sha256sum | cut -d' ' -f1)
+  if [ -s "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && ls "$root"/boot/initrd.img-* >/dev/null 2>&1; then
+    echo "customize: initramfs inputs unchanged, kept"
+  elif in_root dpkg -s busybox >/dev/null 2>&1; then
     in_root update-initramfs -u -k all
   else
     chroot_apt install busybox  # its trigger rebuilds the initramfs
   fi
+  echo "$sum" >"$stamp"
   # raspi-firmware's kernel hook copies kernel, initrd and device trees to the FAT partition
   local kver
   kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -1)

@@ -5,11 +5,16 @@ At first boot ``kiosk-provision.service`` runs ``kioskctl provision --source
 (every problem at once) plus what needs a library here (the CA must parse as X.509). On any
 problem nothing is imported: the problems go to stdout (the console) and to
 ``kiosk-provision-error.txt`` next to the file, and the file stays for the technician to fix. On
-success the settings are written to the data partition and the file (terminal password, Wi-Fi
-key) is overwritten and deleted from the FAT partition.
+success the terminal password is sealed into the kiosk's credential store (the same one
+``kioskctl enrol`` writes: AES-GCM under a key from the owner-only device secret, bound to this
+board, :mod:`sync.credentials`), the other settings go to the data partition (``kiosk.toml`` says
+``terminal_password = ""``: "use the enrolled one"), the Wi-Fi passphrase only as its derived WPA
+key, and the file is overwritten and deleted from the FAT partition. No file keeps the terminal
+password or the Wi-Fi passphrase in clear.
 
-For now the settings land in a plain ``kiosk.toml`` (mode 0600, owned by the kiosk user) in the
-data folder: the encrypted credential store is being built in ``sync/`` and will replace it.
+The import runs as root at boot (``kiosk-provision.service``) while the kiosk runs as ``kiosk``:
+the device secret must be owned by the user that reads it (:func:`sync.devicesecret.derive_key`),
+so the sealing is done with the effective IDs of ``--owner``.
 
 ``--check FILE`` only validates (a technician's laptop, the fast image tests); ``--hold FILE``
 is what the kiosk screen runs instead of the app while provisioning failed or never happened.
@@ -18,18 +23,23 @@ is what the kiosk screen runs instead of the app while provisioning failed or ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from appliance.errors import ProvisioningError
+from appliance.config import KioskConfig
+from appliance.errors import ConfigError, ProvisioningError
 from appliance.messages import bilingual
 from appliance.provision import Provisioning, ca_file_name, validate
 
@@ -38,6 +48,7 @@ SETTINGS_FILE = "kiosk.toml"
 RECORD_FILE = "provisioned.json"
 CA_FILE = "platform-ca.pem"
 WIFI_FILE = "wpa_supplicant-wlan0.conf"
+STORE_FILE = "kiosk.sqlite"  # ui/wiring.py's LocalStore, where the sealed credentials live
 
 
 def check(source: Path) -> Provisioning:
@@ -122,7 +133,10 @@ def _toml_value(value: str | int | bool) -> str:
 def _wpa_config(plan: Provisioning) -> str:
     assert plan.wifi is not None
     wifi = plan.wifi
-    psk = wifi.psk if len(wifi.psk) == 64 and " " not in wifi.psk else json.dumps(wifi.psk)
+    psk = wifi.psk
+    if not (len(psk) == 64 and all(c in "0123456789abcdefABCDEF" for c in psk)):
+        # what wpa_passphrase writes: the 256-bit key, so the passphrase is in no file
+        psk = hashlib.pbkdf2_hmac("sha1", psk.encode(), wifi.ssid.encode(), 4096, 32).hex()
     return (
         "ctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev\n"
         f"country={wifi.country}\nupdate_config=0\n\nnetwork={{\n"
@@ -131,17 +145,67 @@ def _wpa_config(plan: Provisioning) -> str:
     )
 
 
+@contextlib.contextmanager
+def _as_owner(owner: str | None) -> Iterator[None]:
+    """Run the block with ``owner``'s effective IDs when root (the files it creates are then
+    the kiosk's, and the device secret passes the owner check); otherwise as we are."""
+    if not owner or os.geteuid() != 0:
+        yield
+        return
+    entry = pwd.getpwnam(owner)
+    os.setegid(entry.pw_gid)
+    os.seteuid(entry.pw_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+def _seal(plan: Provisioning, data_dir: Path, owner: str | None) -> Path:
+    """Enrol the terminal ID and password in the kiosk's store, as ``kioskctl enrol`` does."""
+    from sync.credentials import TerminalIdentity, enrol
+    from sync.devicesecret import ensure_device_secret, secret_path
+    from sync.fingerprint import board_fingerprint
+    from sync.store import LocalStore
+
+    secret = secret_path(os.environ.get("KIOSK_DEVICE_SECRET", ""), data_dir)
+    with _as_owner(owner):
+        ensure_device_secret(secret)
+        identity = TerminalIdentity(plan.terminal_id, plan.terminal_password, board_fingerprint())
+        with LocalStore(data_dir / STORE_FILE) as store:
+            # the provisioning file is the technician's word: it replaces any earlier enrolment
+            enrol(store, identity, secret)
+    return data_dir / STORE_FILE
+
+
+def _config_knows(key: str) -> bool:
+    return key in {f.name for f in fields(KioskConfig)}
+
+
 def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: str | None,
             source_digest: str) -> list[Path]:  # fmt: skip
-    """Write the checked settings into the data partition; the paths written."""
+    """Seal the credentials, write the checked settings into the data partition; the paths
+    written. ``ConfigError`` (an unusable device secret) before any settings file is written."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    if owner:
+        _chown(data_dir, owner)
+    written = [_seal(plan, data_dir, owner)]
     settings = plan.kiosk_settings()
-    lines = ["# written by kioskctl provision from kiosk-provision.toml; edit with care"]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
+    settings["terminal_password"] = ""  # sealed in the store: "" = the enrolled one
     if plan.platform_ca_pem:
         _write(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
         written.append(data_dir / CA_FILE)
+        # what sync/client.py verifies the platform against; relative = in the data folder.
+        # Written only once KioskConfig has the key (the sync branch adds it), so that an older
+        # kiosk does not refuse the file as "unknown setting".
+        if _config_knows("platform_ca"):
+            settings["platform_ca"] = CA_FILE
+    lines = [
+        "# written by kioskctl provision from kiosk-provision.toml; edit with care",
+        "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",
+    ]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
     _write(data_dir / SETTINGS_FILE, "\n".join(lines) + "\n")
     written.append(data_dir / SETTINGS_FILE)
     record: dict[str, Any] = {
@@ -153,7 +217,7 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
         "platform_ca": CA_FILE if plan.platform_ca_pem else "",
         "printer": plan.printer,
         "wifi_ssid": plan.wifi.ssid if plan.wifi else "",
-        "credential_store": "plain file (kiosk.toml, 0600) until the encrypted store lands",
+        "credential_store": f"{STORE_FILE}: sealed (AES-GCM, device secret, this board)",
     }
     _write(data_dir / RECORD_FILE, json.dumps(record, ensure_ascii=False, indent=2) + "\n", 0o644)
     written.append(data_dir / RECORD_FILE)
@@ -164,8 +228,12 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
     if owner:
         for path in written:
             if path.parent == data_dir:
-                shutil.chown(path, owner, owner)
+                _chown(path, owner)
     return written
+
+
+def _chown(path: Path, owner: str) -> None:
+    shutil.chown(path, owner, pwd.getpwnam(owner).pw_gid)  # the user's own group
 
 
 def wipe(path: Path) -> None:
@@ -198,7 +266,14 @@ def run_import(source: Path, data_dir: Path, system_dir: Path | None, owner: str
         _write(error_file, text.replace("\n", "\r\n"), 0o644)  # CRLF: readable in Notepad
         return 2
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    for path in install(plan, data_dir, system_dir, owner, digest):
+    try:
+        written = install(plan, data_dir, system_dir, owner, digest)
+    except ConfigError as exc:  # e.g. a device secret left by another user: the technician's
+        text = report(source, exc.problems)
+        print(text, end="")
+        _write(error_file, text.replace("\n", "\r\n"), 0o644)
+        return 2
+    for path in written:
         print(f"wrote {path}")
     name = ca_file_name(tomllib.loads(source.read_bytes().decode("utf-8-sig")))
     wipe(source)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pwd
 import shutil
 import stat
+import tempfile
 import tomllib
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from appliance.config import load_config
-from appliance.errors import ProvisioningError
+from appliance.config import KioskConfig, load_config
+from appliance.errors import ConfigError, ProvisioningError
 from appliance.provision import validate
+from sync.credentials import open_terminal, unlock
+from sync.devicesecret import secret_path
+from sync.fingerprint import board_fingerprint
+from sync.store import LocalStore
 from ui import provisioning
 from ui.cli import main
+from ui.settings import read_settings
 
 SAMPLES = Path(__file__).parents[2] / "image" / "provision" / "samples"
 PROVISION = SAMPLES.parent
@@ -104,13 +115,17 @@ def test_import_writes_the_data_dir_and_wipes_the_fat_copy(tmp_path: Path) -> No
     assert rc == 0
     assert sorted(p.name for p in fat.iterdir()) == []  # file and stale error file gone
     settings = tomllib.loads((data / "kiosk.toml").read_text())
-    assert settings["terminal_password"] == "a912lkfja" and settings["paper_width_dots"] == 576
+    assert settings["terminal_password"] == "" and settings["paper_width_dots"] == 576
     assert stat.S_IMODE((data / "kiosk.toml").stat().st_mode) == 0o600
     record = json.loads((data / "provisioned.json").read_text())
     assert record["issuer"] == "000001" and "a912lkfja" not in json.dumps(record)
     assert (data / "platform-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     wpa = (system / "wpa_supplicant-wlan0.conf").read_text()
     assert 'ssid="図書館-staff"' in wpa and "country=JP" in wpa
+    # wpa_passphrase's answer for this SSID and passphrase: the derived key, not the passphrase
+    psk = tomllib.loads(SAMPLES.joinpath("good-https.toml").read_text())["wifi"]["psk"]
+    assert "psk=" + hashlib.pbkdf2_hmac("sha1", psk.encode(), "図書館-staff".encode(), 4096,
+                                         32).hex() in wpa  # fmt: skip
     assert stat.S_IMODE((system / "wpa_supplicant-wlan0.conf").stat().st_mode) == 0o600
 
 
@@ -138,3 +153,116 @@ def test_check_only_changes_nothing(tmp_path: Path) -> None:
     assert main(["provision", "--check", str(source)]) == 0
     assert source.exists() and not (tmp_path / provisioning.ERROR_FILE).exists()
     assert main(["provision", "--check", str(SAMPLES / "bad-syntax.toml")]) == 2
+
+
+def _provision(tmp_path: Path, sample: str = "good-https.toml") -> tuple[Path, Path, str]:
+    fat, data = tmp_path / "fat", tmp_path / "data"
+    fat.mkdir(exist_ok=True)
+    shutil.copy(SAMPLES / sample, fat / "kiosk-provision.toml")
+    password = tomllib.loads((SAMPLES / sample).read_text())["terminal"]["password"]
+    rc = main(["provision", "--source", str(fat / "kiosk-provision.toml"), "--data-dir",
+               str(data), "--system-dir", str(tmp_path / "system")])  # fmt: skip
+    assert rc == 0
+    return fat, data, password
+
+
+def _files(root: Path) -> Iterator[Path]:
+    return (p for p in root.rglob("*") if p.is_file())
+
+
+def test_the_password_is_sealed_in_the_store_and_in_no_file_in_clear(tmp_path: Path) -> None:
+    fat, data, password = _provision(tmp_path)
+    assert list(fat.iterdir()) == []  # overwritten and deleted
+    wifi = tomllib.loads((SAMPLES / "good-https.toml").read_text())["wifi"]["psk"]
+    seen = list(_files(tmp_path))
+    assert data / "kiosk.sqlite" in seen and data / "device-secret" in seen
+    for path in seen:  # the store, its journal, the secret, settings, record, Wi-Fi config
+        blob = path.read_bytes()
+        assert password.encode() not in blob, path
+        assert wifi.encode() not in blob, path
+    secret = data / "device-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    with LocalStore(data / "kiosk.sqlite") as store:
+        identity = unlock(store, secret, board_fingerprint())
+    assert identity is not None
+    assert (identity.terminal_id, identity.password) == ("00052459", password)
+
+
+def test_the_kiosk_starts_from_the_sealed_store(tmp_path: Path) -> None:
+    """What ui/wiring.build_kiosk does at start-up with the imported settings file."""
+    _, data, password = _provision(tmp_path)
+    # as /etc/default/kiosk on the image gives it to kiosk.service
+    config = read_settings(None, env={"KIOSK_CONFIG": str(data / "kiosk.toml"),
+                                      "KIOSK_DATA_DIR": str(data)})  # fmt: skip
+    assert config.terminal_password == "" and config.platform_url.startswith("https://")
+    with LocalStore(data / "kiosk.sqlite") as store:
+        identity = open_terminal(
+            store,
+            secret_path(config.device_secret, data),
+            board_fingerprint(),
+            terminal_id=config.terminal_id,
+            password=config.terminal_password,
+        )
+    assert identity.password == password and identity.terminal_id == config.terminal_id
+
+
+def test_the_platform_ca_is_a_setting_relative_to_the_data_dir(tmp_path: Path) -> None:
+    _, data, _ = _provision(tmp_path)
+    settings = tomllib.loads((data / "kiosk.toml").read_text())
+    assert (data / "platform-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    if "platform_ca" in {f.name for f in fields(KioskConfig)}:  # sync's client verifies with it
+        assert settings["platform_ca"] == "platform-ca.pem"
+    else:  # until then an older kiosk must not refuse the file as "unknown setting"
+        assert "platform_ca" not in settings
+    read_settings(str(data / "kiosk.toml"), env={})  # a valid configuration either way
+
+
+def test_a_second_import_replaces_the_enrolment(tmp_path: Path) -> None:
+    _, data, _ = _provision(tmp_path)
+    fat = tmp_path / "fat"
+    text = (SAMPLES / "good-https.toml").read_text().replace('"a912lkfja"', '"new-pass-2026"')
+    assert "new-pass-2026" in text
+    (fat / "kiosk-provision.toml").write_text(text)
+    assert main(["provision", "--source", str(fat / "kiosk-provision.toml"),
+                 "--data-dir", str(data)]) == 0  # fmt: skip
+    with LocalStore(data / "kiosk.sqlite") as store:
+        identity = unlock(store, data / "device-secret", board_fingerprint())
+    assert identity is not None and identity.password == "new-pass-2026"
+
+
+def test_an_unusable_device_secret_imports_nothing_and_says_why(tmp_path: Path) -> None:
+    fat, data = tmp_path / "fat", tmp_path / "data"
+    fat.mkdir()
+    data.mkdir()
+    (data / "device-secret").write_bytes(b"short")  # another tool's leftover, not ours to replace
+    shutil.copy(SAMPLES / "good-https.toml", fat / "kiosk-provision.toml")
+    assert main(["provision", "--source", str(fat / "kiosk-provision.toml"),
+                 "--data-dir", str(data)]) == 2  # fmt: skip
+    error = (fat / provisioning.ERROR_FILE).read_text()
+    assert "device secret" in error and (fat / "kiosk-provision.toml").exists()
+    assert not (data / "kiosk.toml").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sealing as another user needs root (CI is root)")
+def test_as_root_the_store_and_secret_belong_to_the_kiosk_user() -> None:
+    """On the image: kiosk-provision.service runs as root, the kiosk as an unprivileged user."""
+    user = pwd.getpwnam("nobody")
+    base = Path(tempfile.mkdtemp(prefix="kiosk-provision-"))
+    try:
+        base.chmod(0o755)  # nobody must reach the data folder
+        (base / "fat").mkdir()
+        shutil.copy(SAMPLES / "good-https.toml", base / "fat" / "kiosk-provision.toml")
+        data = base / "data"
+        assert main(["provision", "--source", str(base / "fat" / "kiosk-provision.toml"),
+                     "--data-dir", str(data), "--owner", "nobody"]) == 0  # fmt: skip
+        for name in ("device-secret", "kiosk.sqlite", "kiosk.toml", "provisioned.json"):
+            assert (data / name).stat().st_uid == user.pw_uid, name
+        assert os.geteuid() == 0  # the effective IDs were given back
+        with LocalStore(data / "kiosk.sqlite") as store:
+            with pytest.raises(ConfigError, match="owned by uid"):
+                unlock(store, data / "device-secret", board_fingerprint())  # root may not use it
+            with provisioning._as_owner("nobody"):
+                identity = unlock(store, data / "device-secret", board_fingerprint())
+        assert identity is not None and identity.password == "a912lkfja"
+    finally:
+        shutil.rmtree(base)

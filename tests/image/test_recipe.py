@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,14 @@ import pytest
 IMAGE = Path(__file__).parents[2] / "image"
 OVERLAY = IMAGE / "overlay"
 UNITS = sorted(p.name for p in (OVERLAY / "etc/systemd/system").glob("*.service"))
+HELPERS = sorted((OVERLAY / "usr/local/lib/kiosk").iterdir())
 SCRIPTS = [
     IMAGE / "build.sh",
     IMAGE / "customize.sh",
     IMAGE / "image-test.sh",
-    *sorted((OVERLAY / "usr/local/lib/kiosk").iterdir()),
+    *(p for p in HELPERS if p.read_text().startswith(("#!/bin/sh", "#!/bin/bash"))),
 ]
+GROWDATA = OVERLAY / "usr/local/lib/kiosk/kiosk-growdata"
 VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin"
 # Executables the units start that come from Debian packages of the image, not of this host.
 FROM_IMAGE_PACKAGES = {"/usr/bin/kmscon": "kmscon"}
@@ -117,3 +121,65 @@ def test_genimage_layout_is_mbr_boot_root_data() -> None:
     fstab = (OVERLAY / "etc/fstab").read_text()
     assert re.search(r"LABEL=rootfs\s+/\s+ext4\s+ro", fstab)
     assert 'overlayroot="tmpfs' in (OVERLAY / "etc/overlayroot.conf").read_text()
+
+
+def test_helpers_are_shell_or_python_and_all_checked() -> None:
+    python = [p for p in HELPERS if p.read_text().startswith("#!/usr/bin/python3")]
+    assert sorted(SCRIPTS[3:] + python) == HELPERS and python == [GROWDATA]
+    compile(GROWDATA.read_text(), str(GROWDATA), "exec")
+
+
+def _mbr_disk(path: Path, parts: list[tuple[int, int]], total_mib: int) -> None:
+    """A sparse disk image with an MBR of (start, size) sectors, type 0x83 (0x0C first)."""
+    mbr = bytearray(512)
+    for i, (start, size) in enumerate(parts):
+        struct.pack_into("<B3sB3sII", mbr, 446 + 16 * i, 0, b"", 0x0C if i == 0 else 0x83,
+                         b"", start, size)  # fmt: skip
+    mbr[510:512] = b"\x55\xaa"
+    with open(path, "wb") as fh:
+        fh.write(mbr)
+        fh.truncate(total_mib * 1048576)
+
+
+def _entry(path: Path, number: int) -> tuple[int, int]:
+    with open(path, "rb") as fh:
+        mbr = fh.read(512)  # not read_bytes(): the card is 4 GB (sparse)
+    _, _, _, _, start, size = struct.unpack_from("<B3sB3sII", mbr, 446 + 16 * (number - 1))
+    return start, size
+
+
+def _growdata(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(GROWDATA), *args], capture_output=True, text=True,
+                          timeout=30, check=False)  # fmt: skip
+
+
+def test_growdata_extends_the_last_partition_to_the_card(tmp_path: Path) -> None:
+    disk = tmp_path / "card.img"
+    layout = [(8192, 524288), (532480, 2048000), (2580480, 524288)]  # as genimage lays it out
+    _mbr_disk(disk, layout, total_mib=4000)
+    out = _growdata("--disk", str(disk), "3")
+    assert out.returncode == 0, out.stderr
+    start, size = _entry(disk, 3)
+    assert start == 2580480 and start + size == 4000 * 2048  # the end of the card, 1 MiB-aligned
+    assert _entry(disk, 2) == layout[1] and _entry(disk, 1) == layout[0]
+    assert "grown to" in out.stdout
+    again = _growdata("--disk", str(disk), "3")  # every later boot: nothing to do
+    assert again.returncode == 0 and "already fills" in again.stdout
+    assert _entry(disk, 3) == (start, size)
+
+
+def test_growdata_refuses_a_partition_that_is_not_the_last(tmp_path: Path) -> None:
+    disk = tmp_path / "card.img"
+    layout = [(8192, 524288), (532480, 2048000), (2580480, 524288)]
+    _mbr_disk(disk, layout, total_mib=4000)
+    out = _growdata("--disk", str(disk), "2")
+    assert out.returncode != 0 and "not the last" in out.stderr
+    assert _entry(disk, 2) == layout[1]
+
+
+def test_data_partition_grows_at_boot() -> None:
+    fstab = (OVERLAY / "etc/fstab").read_text()
+    assert re.search(r"LABEL=kioskdata\s+/var/lib/kiosk\s+ext4\s+\S*x-systemd\.growfs", fstab)
+    unit = (OVERLAY / "etc/systemd/system/kiosk-growdata.service").read_text()
+    assert "Before=systemd-fsck@dev-disk-by\\x2dlabel-kioskdata.service var-lib-kiosk.mount" in unit
+    assert "kiosk-growdata.service" in (IMAGE / "customize.sh").read_text()
