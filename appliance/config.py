@@ -73,7 +73,8 @@ class KioskConfig:
     token_high: str = ""
     token_hours: str = "09:00-20:00"  # noqa: S105 - HH:MM-HH:MM local; a token ends at closing
     # path of the owner-only random device secret (created on first start); "" = in data_dir.
-    # The image sets /etc/mykey-kiosk/device-secret, shared with the SIP2 gateway.
+    # The image leaves it in the data partition (the root is read-only), owned by the kiosk
+    # user; a SIP2 gateway on the same box points here too.
     device_secret: str = ""
     sip2_store: str = ""  # the token store shared with the gateway; "" = data_dir's
     sip2_status: str = ""  # the gateway's counts-only status file, for doctor; "" = data_dir's

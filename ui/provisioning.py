@@ -34,11 +34,9 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from appliance.config import KioskConfig
 from appliance.errors import ConfigError, ProvisioningError
 from appliance.messages import bilingual
 from appliance.provision import Provisioning, ca_file_name, validate
@@ -179,10 +177,6 @@ def _seal(plan: Provisioning, data_dir: Path, owner: str | None) -> Path:
     return data_dir / STORE_FILE
 
 
-def _config_knows(key: str) -> bool:
-    return key in {f.name for f in fields(KioskConfig)}
-
-
 def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: str | None,
             source_digest: str) -> list[Path]:  # fmt: skip
     """Seal the credentials, write the checked settings into the data partition; the paths
@@ -196,11 +190,8 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
     if plan.platform_ca_pem:
         _write(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
         written.append(data_dir / CA_FILE)
-        # what sync/client.py verifies the platform against; relative = in the data folder.
-        # Written only once KioskConfig has the key (the sync branch adds it), so that an older
-        # kiosk does not refuse the file as "unknown setting".
-        if _config_knows("platform_ca"):
-            settings["platform_ca"] = CA_FILE
+        # what the platform client verifies TLS against (sync/tls.py); relative = data folder
+        settings["platform_ca"] = CA_FILE
     lines = [
         "# written by kioskctl provision from kiosk-provision.toml; edit with care",
         "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",

@@ -7,22 +7,23 @@ import json
 import os
 import pwd
 import shutil
+import ssl
 import stat
 import tempfile
 import tomllib
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from appliance.config import KioskConfig, load_config
+from appliance.config import load_config
 from appliance.errors import ConfigError, ProvisioningError
 from appliance.provision import validate
 from sync.credentials import open_terminal, unlock
 from sync.devicesecret import secret_path
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
+from sync.tls import ca_path, platform_verify
 from ui import provisioning
 from ui.cli import main
 from ui.settings import read_settings
@@ -210,11 +211,11 @@ def test_the_platform_ca_is_a_setting_relative_to_the_data_dir(tmp_path: Path) -
     _, data, _ = _provision(tmp_path)
     settings = tomllib.loads((data / "kiosk.toml").read_text())
     assert (data / "platform-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
-    if "platform_ca" in {f.name for f in fields(KioskConfig)}:  # sync's client verifies with it
-        assert settings["platform_ca"] == "platform-ca.pem"
-    else:  # until then an older kiosk must not refuse the file as "unknown setting"
-        assert "platform_ca" not in settings
-    read_settings(str(data / "kiosk.toml"), env={})  # a valid configuration either way
+    assert settings["platform_ca"] == "platform-ca.pem"
+    config = read_settings(str(data / "kiosk.toml"), env={})
+    # what the platform client verifies TLS against: the imported CA, found in the data dir
+    assert ca_path(config.platform_ca, data) == data / "platform-ca.pem"
+    assert platform_verify(config.platform_ca, data).verify_mode == ssl.CERT_REQUIRED
 
 
 def test_a_second_import_replaces_the_enrolment(tmp_path: Path) -> None:
