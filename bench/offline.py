@@ -17,6 +17,7 @@ KOC_LINES = 20_000
 
 
 def _kit(data_dir: Path, url: str):  # type: ignore[no-untyped-def]
+    from server.demo import DEMO_TERMINAL
     from ui.offline_wiring import build_offline
     from ui.wiring import build_kiosk
 
@@ -24,6 +25,7 @@ def _kit(data_dir: Path, url: str):  # type: ignore[no-untyped-def]
         {
             "data_dir": str(data_dir),
             "platform_url": url,
+            "terminal_password": DEMO_TERMINAL.password,  # a real platform: no default password
             "card_reader": "virtual",
             "offline_token_low": "8000000000",
             "offline_token_high": "8999999999",
