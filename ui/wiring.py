@@ -23,7 +23,14 @@ from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.messages import CATALOGUE, Message
-from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff, LabelPrinter
+from appliance.ports import (
+    BarcodeScanner,
+    CardReader,
+    DeviceState,
+    DeviceStatus,
+    Handoff,
+    LabelPrinter,
+)
 from appliance.spool import ResumeLoop
 from drivers.card.monitor import PresenceMonitor
 from drivers.card.pcsc import PcscReader
@@ -34,11 +41,12 @@ from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.clock import AssumeSynced, TimesyncClock
 from drivers.handoff import open_handoff
 from drivers.printer.setup import printer_from_config
+from drivers.scanner import open_scanner
 from drivers.sip2 import kiosk as sip2_kiosk
 from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
-from sync.credentials import open_terminal
-from sync.devicesecret import secret_path
+from sync.credentials import TerminalIdentity, open_terminal
+from sync.devicesecret import ensure_device_secret, secret_path
 from sync.fingerprint import board_fingerprint
 from sync.flusher import OutboxFlusher
 from sync.jobs import JobStore
@@ -172,8 +180,9 @@ class Kiosk:
     # UI (issue 6): method C device, terminal registration, each library's label instructions
     handoff: Handoff | None = None
     registrar: TerminalRegistrar | None = None  # the setup wizard's form-10 call
-    needs_setup: bool = False  # first boot: no stored identity; TODO(sync): the credential store
+    needs_setup: bool = False  # first boot: no stored identity, no password (build_kiosk)
     instructions: dict[str, Message] = field(default_factory=dict)
+    scanner: BarcodeScanner | None = None  # the counter's barcode reader (registrations)
 
     def statuses(self) -> list[DeviceStatus]:
         """Every part's state: what ``kioskctl doctor`` prints and diagnostics shows.
@@ -189,6 +198,8 @@ class Kiosk:
                 results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
         if self.handoff is not None:  # method C: the HID gadget or serial wedge
             results.append(self.handoff.status())
+        if self.scanner is not None:
+            results.append(self.scanner.status())
         if self.config.token_issuer:  # token labels need the gateway running beside the kiosk
             results.append(read_status_file(sip2_kiosk.paths(self.config)[2]))
         return results
@@ -198,6 +209,8 @@ class Kiosk:
     def close(self) -> None:
         if self.presence is not None:
             self.presence.stop()
+        if self.scanner is not None:
+            self.scanner.close()
         if self._resume is not None:
             self._resume.stop()
         if self.demo is not None:
@@ -227,19 +240,38 @@ def _reader(config: KioskConfig) -> CardReader:
     )
 
 
+def _first_boot(store: LocalStore, secret: Path, config: KioskConfig) -> bool:
+    """No stored identity and no password configured: the kiosk opens the setup wizard.
+
+    A stored identity that does not unlock here (a copied store, a replaced board) is not a
+    first boot: :func:`open_terminal` raises ``ReEnrolmentNeeded`` for it, as before.
+    """
+    if store.terminal_row() is not None or config.terminal_password:
+        return False
+    if ensure_device_secret(secret):  # the wizard's enrolment seals under it
+        log.info("device secret created at %s", secret)
+    log.info("first boot: terminal %s not enrolled; opening the setup wizard", config.terminal_id)
+    return True
+
+
 def build_kiosk(config: KioskConfig) -> Kiosk:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = setup_logging(data_dir)
     store = LocalStore(data_dir / "kiosk.sqlite")
+    secret = secret_path(config.device_secret, data_dir)
     try:  # before anything starts: a copied database stops here, ReEnrolmentNeeded
-        identity = open_terminal(
-            store,
-            secret_path(config.device_secret, data_dir),
-            board_fingerprint(),
-            terminal_id=config.terminal_id,
-            password=config.terminal_password,
-        )
+        first_boot = _first_boot(store, secret, config)
+        if first_boot:  # nothing to sign in with yet: the setup wizard enrols this terminal
+            identity = TerminalIdentity(config.terminal_id, "", board_fingerprint())
+        else:
+            identity = open_terminal(
+                store,
+                secret,
+                board_fingerprint(),
+                terminal_id=config.terminal_id,
+                password=config.terminal_password,
+            )
     except BaseException:
         store.close()
         raise
@@ -253,7 +285,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     platform = PlatformClient(
         base_url, identity.terminal_id, identity.password, identity.fingerprint
     )
-    link = OutboxFlusher(store, platform).start()
+    link = OutboxFlusher(store, platform)
+    if not first_boot:  # no sign-in attempts (and no throttling) before the wizard's enrolment
+        link.start()
     jobs = JobStore(data_dir / "kiosk.sqlite")  # pending label jobs, beside the outbox
     reader = _reader(config)
     demo = DemoCards(reader, config.card_reader) if config.card_reader != "pcsc" else None
@@ -274,9 +308,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
                   embedded, link, jobs, resume)  # fmt: skip
     kiosk.handoff = open_handoff(config)
-    kiosk.registrar = PlatformRegistrar(
-        base_url, identity.fingerprint, store, secret_path(config.device_secret, data_dir)
-    )
+    kiosk.scanner = open_scanner(config)
+    kiosk.registrar = PlatformRegistrar(base_url, identity.fingerprint, store, secret)
+    kiosk.needs_setup = first_boot
     if config.card_reader != "virtual":
         kiosk.presence = PresenceMonitor(_reader_name(config))
     if embedded is not None:  # the demo library's own instructions, as a library would write them
