@@ -11,7 +11,7 @@ can reprint one that jammed or was torn. Every store and printer call runs in a 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -86,7 +86,10 @@ class LabelJobsScreen(TimedScreen):
     def _run(self, action: str, job_id: str) -> None:
         kiosk = self.app.kiosk  # type: ignore[attr-defined]
         spool, jobs = kiosk.flow.spool, kiosk.jobs
-        key, rows = "", []
+        key, rows = "", list[Any]()
+        if jobs is None:  # a kiosk without a job store keeps no label for later
+            self.app.call_from_thread(self._show, rows, "jobs.none")
+            return
         try:
             if action == "cancel":
                 key = "jobs.cancelled" if cancel_job(spool, jobs, job_id) else "jobs.gone"

@@ -61,7 +61,8 @@ class Poller:
         def _show(self, screen: KioskScreen) -> None: ...
 
     def start_polling(self) -> None:
-        if getattr(self.kiosk, "link", None) is not None or getattr(self.kiosk, "jobs", None):
+        kiosk = self.kiosk
+        if getattr(kiosk, "link", None) is not None or getattr(kiosk, "jobs", None) is not None:
             self.set_interval(POLL_S, self.poll)
             self.poll()
 
