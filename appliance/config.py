@@ -84,6 +84,9 @@ class KioskConfig:
     handoff_baud: int = 9600  # serial wedge speed, bits per second
     handoff_enter: bool = True  # press Enter after the number (most card fields expect it)
     handover: str = ""  # "000001=B,000002=A": method per issuer; "" = what the platform says
+    scanner: str = "none"  # the counter's barcode reader for registrations: none | serial
+    scanner_device: str = "/dev/ttyACM0"  # its serial port, or any pyserial URL
+    scanner_baud: int = 9600  # its speed, bits per second
     # bookmobile (offline) lending, issue 9 (appliance/offline.py)
     offline_stop: str = ""  # stop name printed on provisional labels, e.g. 「宮前公民館前」
     offline_token_low: str = ""  # reserved range of provisional tokens: whole card numbers,
@@ -212,6 +215,10 @@ def _handoff_problems(clean: dict[str, Any]) -> list[str]:
         found.append(f"handoff: one of {HANDOFFS}, got {clean.get('handoff')!r}")
     if clean.get("handoff_baud", 9600) <= 0:
         found.append("handoff_baud: must be more than 0 bits per second")
+    if clean.get("scanner", "none") not in ("none", "serial"):
+        found.append(f"scanner: one of ('none', 'serial'), got {clean.get('scanner')!r}")
+    if clean.get("scanner_baud", 9600) <= 0:
+        found.append("scanner_baud: must be more than 0 bits per second")
     for issuer_id, method in handover_overrides(clean.get("handover", "")).items():
         if method not in ("A", "B", "C", "D"):
             found.append(f"handover: issuer {issuer_id!r} needs A, B, C or D, got {method!r}")

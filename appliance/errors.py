@@ -49,6 +49,7 @@ from exc``), so nothing from pyscard, escpos, httpx or sqlite reaches the UI.
     │   └── OfflineProofInvalid          chain, validity or signature fails the local check
     ├── KocError                         an offline-circulation (.koc) file is malformed
     ├── HandoffError                     method C: the keyboard gadget / serial wedge failed
+    ├── ScannerError                     the counter's barcode reader failed (staff type instead)
     └── ClockNotSynchronised             no NTP sync yet: dated labels would carry a wrong date
 """
 
@@ -240,6 +241,12 @@ class HandoffError(KioskError):
     """The number could not be typed into the library system (gadget absent, wedge unplugged)."""
 
     key = "error.handoff"
+
+
+class ScannerError(KioskError):
+    """The counter's barcode reader (serial) cannot be read: unplugged, wrong port or speed."""
+
+    key = "error.scanner"
 
 
 # -- bookmobile (offline) lending, issue 9 --------------------------------------------------------

@@ -178,7 +178,7 @@ CATALOGUE: dict[str, Message] = {
         "Press the library's button, or its number key",
     ),
     "done.library": Message("{library} のラベルです", "This label is for {library}"),
-    "staff.lookup": Message("カードの番号を照会", "Look up a library card"),
+    "staff.lookup": Message("カード番号の照会", "Look up a card number"),
     "staff.setup": Message("初期設定", "Setup"),
     "staff.diagnostics": Message("診断", "Diagnostics"),
     "lookup.wait": Message(
@@ -458,6 +458,126 @@ CATALOGUE: dict[str, Message] = {
     "error.terminal.setup": Message(
         "この端末はまだ登録されていません。技術担当者が初期設定を行ってください（F2 → 初期設定）。",
         "This terminal is not registered yet. The technician must run the setup (F2 → Setup).",
+    ),
+    # --- UI (issue 6, second part): staff registration, label jobs, status line, first boot ---
+    "error.scanner": Message(
+        "バーコードリーダーが読み取れません。番号を手で入力してください（接続を確認してください）。",
+        "The barcode reader cannot be read. Please type the number (and check its cable).",
+    ),
+    "staff.register": Message("図書館カードの登録", "Register a card"),
+    "staff.unregister": Message("登録の削除", "Delete a registration"),
+    "staff.jobs": Message("印刷待ちのラベル", "Waiting labels"),
+    "staff.reprint": Message("ラベルの再印刷", "Reprint last label"),
+    "register.title": Message(
+        "図書館カード番号の登録（係員）", "Register a library card number (staff)"
+    ),
+    "unregister.title": Message("登録の削除（係員）", "Delete a registration (staff)"),
+    "register.issuer": Message("図書館", "Library"),
+    "register.number": Message(
+        "図書館カード番号（入力するか、カードのバーコードを読み取ってください）",
+        "Library card number (type it, or scan the card's barcode)",
+    ),
+    "register.loading": Message("図書館の一覧を取得しています…", "Fetching the libraries…"),
+    "register.no_issuers": Message(
+        "この端末が扱う図書館がありません。端末の設定を確認してください。",
+        "This terminal serves no library. Please check the terminal's settings.",
+    ),
+    "register.pick": Message("図書館を選んでください", "Please choose the library"),
+    "register.scanned": Message("バーコードを読み取りました", "Barcode read"),
+    "register.number.empty": Message("番号が入力されていません", "No number was entered"),
+    "register.number.chars": Message(
+        "使えない文字が含まれています", "The number has characters this library does not use"
+    ),
+    "register.number.digits": Message("数字だけで入力してください", "Use digits only"),
+    "register.number.length": Message(
+        "桁数がちがいます（{length}桁。この図書館は{lengths}桁）",
+        "Wrong length ({length} characters; this library uses {lengths})",
+    ),
+    "register.number.check": Message(
+        "チェックディジットが合いません。打ち間違いがないか確認してください",
+        "The check digit does not match. Please check for a typing error",
+    ),
+    "register.number.rules": Message(
+        "この図書館の番号の規則が正しく設定されていません。管理者に連絡してください",
+        "This library's number rules are misconfigured. Please call the administrator",
+    ),
+    "register.tap": Message(
+        "利用者の方にマイナンバーカードを読み取り機にかざしていただいてください",
+        "Ask the patron to tap their My Number Card on the reader",
+    ),
+    "register.confirm": Message(
+        "次の番号を登録します。番号が正しいか確認してください",
+        "This number will be registered. Please check that it is right",
+    ),
+    "unregister.confirm": Message(
+        "この図書館の登録を削除します。よろしいですか",
+        "The registration at this library will be deleted. Go ahead?",
+    ),
+    "register.notice": Message(
+        "住所が変わったら図書館へ知らせる", "Notify the library of address changes"
+    ),
+    "register.notice.yes": Message("住所変更のお知らせ：あり", "Address-change notice: yes"),
+    "register.notice.no": Message("住所変更のお知らせ：なし", "Address-change notice: no"),
+    "register.next": Message("次へ", "Next"),
+    "register.back": Message("戻って直す", "Back, to correct it"),
+    "register.send": Message("登録する", "Register"),
+    "register.delete": Message("削除する", "Delete"),
+    "register.sending": Message("登録しています…", "Registering…"),
+    "register.checking": Message("カードを確認しています…", "Checking the card…"),
+    "progress.card_check": Message("カードの確認（暗証番号）", "Checking the card (PIN)"),
+    "progress.register": Message("サーバーへの登録", "Registering with the service"),
+    "register.done": Message("登録しました", "Registered"),
+    "unregister.done": Message("登録を削除しました", "The registration was deleted"),
+    "jobs.title": Message("印刷待ちのラベル（係員）", "Labels waiting to print (staff)"),
+    "jobs.none": Message("印刷待ちのラベルはありません", "No label is waiting"),
+    "jobs.held": Message(
+        "保留（プリンター復帰後に自動印刷）", "held (prints when the printer is back)"
+    ),
+    "jobs.uncertain": Message(
+        "不明（印刷途中で停止。出ていなければ再印刷）",
+        "uncertain (stopped part-way; reprint if no label came out)",
+    ),
+    "jobs.confirm_reprint": Message(
+        "このラベルはすでに出ているかもしれません。プリンターを見て、出ていない場合だけ再印刷してください（1回だけ）。",
+        "This label may already have printed. Look at the printer and reprint only if none came out (once).",
+    ),
+    "jobs.reprinted": Message("再印刷しました", "Reprinted"),
+    "jobs.state.held": Message("保留", "held"),
+    "jobs.held_resumes": Message(
+        "保留中のラベルは「今すぐ印刷」で印刷します", "A held label prints with “Print now”"
+    ),
+    "jobs.state.uncertain": Message("不明", "uncertain"),
+    "jobs.reprint": Message("再印刷", "Reprint"),
+    "jobs.cancel": Message("取り消す", "Cancel job"),
+    "jobs.resume": Message("今すぐ印刷", "Print now"),
+    "jobs.resumed": Message("保留中のラベルを印刷しました", "The held labels were printed"),
+    "jobs.none_printed": Message("印刷したラベルはありません", "No label was printed"),
+    "jobs.cancelled": Message("取り消しました", "Cancelled"),
+    "jobs.gone": Message(
+        "このラベルはもう印刷待ちではありません", "This label is no longer waiting"
+    ),
+    "jobs.no_last": Message(
+        "この起動以降に印刷したラベルはありません", "No label has been printed since start-up"
+    ),
+    "jobs.last_printed": Message("最後のラベルを再印刷しました", "The last label was reprinted"),
+    "held.printed": Message(
+        "お待たせしました。ラベルを印刷しました。お取りください",
+        "Thank you for waiting: your label has printed. Please take it",
+    ),
+    "connectivity.reconnecting": Message(
+        "オフライン：サーバーに再接続しています…", "Offline: reconnecting to the service…"
+    ),
+    "connectivity.pending": Message(
+        "未送信の記録 {pending} 件", "{pending} record(s) not yet sent"
+    ),
+    "setup.restart": Message(
+        "登録しました。端末を再起動して使い始めます…",
+        "Registered. The kiosk restarts to begin service…",
+    ),
+    "field.issuer_id.pick": Message("ID発行者（図書館）を選んでください", "Choose the ID-issuer"),
+    "field.issuer_id.digits": Message(
+        "ID発行者コードは6桁の数字です（空欄はサーバーの既定）",
+        "The ID-issuer code is 6 digits (empty: the platform's default)",
     ),
 }
 

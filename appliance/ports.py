@@ -14,6 +14,8 @@ PlatformLink   sync.flusher.OutboxFlusher                   sync.flusher.FixedLi
 LabelJobs      sync.jobs.JobStore (SQLite)                  appliance.spool.MemoryJobs
 ServiceIds     sync.client.PlatformClient (httpx)           tests use the real server
 ClockSync      drivers.clock.TimesyncClock (timesyncd)      drivers.clock.AssumeSynced
+BarcodeScanner drivers.scanner.serial_scanner (pyserial)    drivers.scanner.memory
+IssuerList     sync.client.PlatformClient (httpx)           tests use the real server
 =============  ===========================================  ==================================
 """
 
@@ -30,6 +32,7 @@ from appliance.values import (
     CardNumber,
     CardProof,
     Challenge,
+    Issuer,
     LabelJob,
     LookupMatch,
     Pin,
@@ -269,3 +272,28 @@ class ClockSync(Protocol):
     """
 
     def synchronised(self) -> bool: ...
+
+
+# -- UI (issue 6): the counter's barcode reader, the issuers a staff member may register at ------
+
+
+class BarcodeScanner(Protocol):
+    """A barcode reader at the counter that reads library cards (the staff's registration).
+
+    Raises only ``ScannerError``. What it returns is the scanned text as the reader sent it,
+    without the line end; whether it is a valid card number is the issuer's rules' business.
+    """
+
+    def read(self, timeout: float) -> str | None:
+        """The next scanned code, or ``None`` if nothing was scanned within ``timeout`` s."""
+        ...
+
+    def status(self) -> DeviceStatus: ...
+
+    def close(self) -> None: ...
+
+
+class IssuerList(Protocol):
+    """The ID-issuers (libraries) this terminal serves, with their card-number rules."""
+
+    def issuers(self) -> list[Issuer]: ...

@@ -27,12 +27,11 @@ from textual.binding import Binding, BindingType
 from textual.message import Message as TextualMessage
 from textual.widgets import Input
 
-from appliance.errors import CardRemoved, ConfigError, KioskError, TerminalRejected
-from appliance.flow import PendingTap, TapFlow, TapOutcome
+from appliance.errors import CardRemoved, ConfigError, KioskError, PrinterError, TerminalRejected
 from appliance.messages import CATALOGUE, Message, bilingual
-from appliance.offline import OfflineTapFlow, ProvisionalOutcome
-from appliance.values import LookupMatch, Pin
-from ui.lookup import LookupWaitScreen, StaffLookupScreen, method_for
+from ui.lastlabel import LastLabel
+from ui.poll import Poller
+from ui.register_flow import ServiceIdSteps
 from ui.screens import (
     LANGUAGE_MODES,
     PATRON_STEPS,
@@ -45,17 +44,23 @@ from ui.screens import (
     ResultScreen,
 )
 from ui.sdnotify import notify, ping_interval
-from ui.setup import ReenrolmentScreen, SetupScreen
-from ui.staff import StaffPinScreen
 from ui.themes import HIGH_CONTRAST
 
+# Only what the attract screen needs is imported up front (the first frame comes sooner, see
+# bench/ui.py); the flow, the staff and technician screens are imported where first used, and
+# the app asks a screen its ``role`` instead of importing its class for an isinstance check.
 if TYPE_CHECKING:
+    from appliance.flow import PendingTap, TapFlow, TapOutcome
+    from appliance.offline import OfflineTapFlow, ProvisionalOutcome
+    from appliance.values import LookupMatch, Pin
     from ui.offline_wiring import OfflineKit
     from ui.wiring import Kiosk
 
 log = logging.getLogger(__name__)
 
 DEMO_KEYS = ("1", "2", "3", "4")
+ATTRACT = ("idle", "reenrol")  # screens nobody is using: staff may start; a lifted card is moot
+CARD_WAIT = ("idle", "lookup-wait", "service-wait")  # screens where a card tap starts something
 
 
 class CardPresence(TextualMessage):
@@ -66,7 +71,7 @@ class CardPresence(TextualMessage):
         self.present = present
 
 
-class KioskApp(App[None]):
+class KioskApp(ServiceIdSteps, Poller, App[None]):
     CSS_PATH = "kiosk.tcss"
     TITLE = "MyKey Library Kiosk"
     ENABLE_COMMAND_PALETTE = False  # patrons must not reach app commands
@@ -93,6 +98,12 @@ class KioskApp(App[None]):
         self._pending: PendingTap | None = None
         self._matches: list[LookupMatch] | None = None
         self._staff = False  # the current card tap is a staff lookup (no label unless asked)
+        self.service = None  # a staff service-ID registration under way (ui/register_flow.py)
+        self.last_label = LastLabel()  # for the staff reprint (ui/lastlabel.py)
+        self.held: set[str] = set()  # label jobs held by the printer: said when they print
+        self.held_screen: ResultScreen | None = None  # the patron's "label kept" screen
+        self.link_key = ""  # the status line's message key (ui/poll.py)
+        self.restart = False  # the first-boot wizard enrolled the kiosk: main() builds it again
         self._session = 0
         self.last_outcome: TapOutcome | ProvisionalOutcome | None = None
         # pcsc/vpcd readers only; getattr: tests may hand in a bare namespace for a kiosk
@@ -120,8 +131,17 @@ class KioskApp(App[None]):
 
     def _home(self) -> KioskScreen:
         if getattr(self.kiosk, "needs_setup", False):  # first boot: no identity yet
+            from ui.setup import SetupScreen
+
             return SetupScreen(self.kiosk.config.terminal_id)
-        return ReenrolmentScreen() if self.reenrol else IdleScreen(self._demo_hint())
+        if self.reenrol:
+            from ui.setup import ReenrolmentScreen
+
+            return ReenrolmentScreen()
+        return IdleScreen(self._demo_hint(), self.link_key)
+
+    def _role(self) -> str:
+        return getattr(self.screen, "role", "")
 
     def on_mount(self) -> None:
         self.push_screen(self._home())
@@ -132,6 +152,7 @@ class KioskApp(App[None]):
         self.set_interval(ping_interval(), lambda: notify("WATCHDOG=1"))
         if not self.is_headless and sys.stdin.isatty():
             self.set_interval(1.0, self._check_terminal)
+        self.start_polling()
 
     def _check_terminal(self) -> None:
         """Exit when the terminal is gone (a hung-up tty answers EIO).
@@ -170,7 +191,10 @@ class KioskApp(App[None]):
             pending, self._pending = self._pending, None
             pending.wipe()
             self._show_error(CardRemoved("card lifted during PIN entry"))
-        elif not isinstance(self.screen, ResultScreen | ProgressScreen):
+        elif not (
+            isinstance(self.screen, ResultScreen | ProgressScreen)
+            or getattr(self.screen, "keep_on_lift", False)  # a registration past its tap
+        ):
             self.card_removed()
 
     def _show(self, screen: KioskScreen) -> None:
@@ -188,6 +212,9 @@ class KioskApp(App[None]):
         self.last_outcome = None
         self._staff = False
         self._flow = None
+        service, self.service = self.service, None
+        if service is not None:
+            service.wipe()
         if isinstance(self.screen, KioskScreen):
             self.screen.wipe()
         if self.kiosk.demo is not None:
@@ -202,12 +229,14 @@ class KioskApp(App[None]):
 
         Whatever the patron was doing is over: wipe now rather than at the countdown's end.
         """
-        if not isinstance(self.screen, IdleScreen | ReenrolmentScreen):
+        if self._role() not in ATTRACT:
             self.action_to_idle()
 
     def action_staff(self) -> None:
         """Staff and technicians: only from the idle screen, never over a patron's session."""
-        if isinstance(self.screen, IdleScreen | ReenrolmentScreen):
+        if self._role() in ATTRACT:
+            from ui.staff import StaffPinScreen
+
             self._show(StaffPinScreen(self.kiosk.config.staff_pin))
 
     def action_language(self) -> None:
@@ -229,8 +258,7 @@ class KioskApp(App[None]):
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
-        waiting = isinstance(self.screen, IdleScreen | LookupWaitScreen)
-        if key in DEMO_KEYS and waiting and self.kiosk.demo:
+        if key in DEMO_KEYS and self._role() in CARD_WAIT and self.kiosk.demo:
             self.tap_demo(int(key))
 
     def tap_demo(self, citizen: int) -> None:
@@ -241,13 +269,19 @@ class KioskApp(App[None]):
 
     def card_inserted(self) -> None:
         """A card arrived (demo key, or the presence monitor): read it, unless busy."""
-        if not isinstance(self.screen, IdleScreen | LookupWaitScreen):
+        role = self._role()
+        if role == "service-wait":
+            self.service_card()
             return
-        self._staff = isinstance(self.screen, LookupWaitScreen)
+        if role not in ("idle", "lookup-wait"):
+            return
+        self._staff = role == "lookup-wait"
         self._show(ProgressScreen(1, self._steps()))
         self._begin(self._session)
 
     def start_staff_lookup(self) -> None:
+        from ui.lookup import LookupWaitScreen
+
         self._staff = True
         self._show(LookupWaitScreen(self._demo_hint(), self.kiosk.config.idle_timeout_s))
 
@@ -262,6 +296,8 @@ class KioskApp(App[None]):
                 callback(*args)
             else:
                 log.info("dropping a late result of a finished session")
+                from appliance.flow import PendingTap
+
                 for arg in args:
                     if isinstance(arg, PendingTap):
                         arg.wipe()
@@ -303,6 +339,8 @@ class KioskApp(App[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "pin" or not isinstance(self.screen, PinScreen):
             return
+        from appliance.values import Pin
+
         digits = event.value
         event.input.value = ""
         try:
@@ -313,11 +351,16 @@ class KioskApp(App[None]):
         pending, self._pending = self._pending, None
         if pending is None:
             return
+        if self.service is not None:  # the patron's consent to a staff registration
+            self.service_prove(pending, pin)
+            return
         self._show(ProgressScreen(2, self._steps()))
         self._lookup(self._session, pending, pin)
 
     @work(thread=True, exclusive=True, group="card")
     def _lookup(self, session: int, pending: PendingTap, pin: Pin | None) -> None:
+        from appliance.offline import OfflineTapFlow
+
         flow = self._flow or self.kiosk.flow
         try:
             if isinstance(flow, OfflineTapFlow):  # no platform: a provisional label at once
@@ -332,6 +375,8 @@ class KioskApp(App[None]):
     def _got_matches(self, matches: list[LookupMatch]) -> None:
         self._matches = list(matches)
         if self._staff:
+            from ui.lookup import StaffLookupScreen, method_for
+
             spec = getattr(self.kiosk.config, "handover", "")
             methods = [method_for(match, spec) for match in matches]
             timeout = self.kiosk.config.idle_timeout_s
@@ -354,14 +399,20 @@ class KioskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="printer")
     def _print_label(self, session: int, match: LookupMatch) -> None:
+        before = self.waiting_ids()
         try:
             outcome = self.kiosk.flow.print_match(match)
         except Exception as exc:
+            if isinstance(exc, PrinterError) and not exc.maybe_printed:
+                held = self.waiting_ids() - before  # kept by the spool: prints on resume
+                self.call_from_thread(lambda: self.held.update(held))
             self._fail(session, "print", exc)
             return
         self._reply(session, self._show_done, outcome)
 
     def _show_done(self, outcome: TapOutcome | ProvisionalOutcome) -> None:
+        from appliance.offline import ProvisionalOutcome
+
         self.last_outcome = outcome
         where = ""
         if self.kiosk.demo is not None and outcome.printed.artifacts:
@@ -373,6 +424,7 @@ class KioskApp(App[None]):
         else:
             issuer = outcome.match.number.issuer
             instructions = getattr(self.kiosk, "instructions", {}).get(issuer.issuer_id)
+            self.last_label.keep(outcome.match)
         self._show(
             ResultScreen(
                 "done.title",
@@ -390,7 +442,10 @@ class KioskApp(App[None]):
             return
         timeout = self.kiosk.config.result_screen_s
         self.bell()  # a short cue where the box has a speaker; the screen says it all anyway
-        self._show(ResultScreen(exc.key, error=True, params=exc.params, timeout_s=timeout))
+        screen = ResultScreen(exc.key, error=True, params=exc.params, timeout_s=timeout)
+        if isinstance(exc, PrinterError) and self.held:
+            self.held_screen = screen  # says "printed" there if the printer comes back in time
+        self._show(screen)
 
 
 class ReenrolmentApp(App[None]):
@@ -400,6 +455,8 @@ class ReenrolmentApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
 
     def on_mount(self) -> None:
+        from ui.setup import ReenrolmentScreen
+
         self.push_screen(ReenrolmentScreen())
 
 
@@ -430,11 +487,15 @@ def main() -> int:
             from ui.offline_wiring import build_offline
 
             offline = build_offline(kiosk)
-        KioskApp(kiosk, offline).run()
+        app = KioskApp(kiosk, offline)
+        app.run()
     finally:
         if offline is not None:
             offline.close()
         kiosk.close()
+    if app.restart:  # first boot: enrolled now, so start with the stored credentials
+        log.info("setup done: starting again with the enrolled terminal")
+        return main()
     print(f"labels: {kiosk.labels_dir}")
     return 0
 

@@ -14,11 +14,42 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.errors import KioskError
 from appliance.messages import bilingual
-from appliance.ports import JobState
+from appliance.ports import JobState, LabelJobs
+
+if TYPE_CHECKING:
+    from appliance.spool import LabelSpool
+    from appliance.values import LabelJob, PrintedLabel
+
+# What staff may do with a job, by its state: the CLI and the staff screen (ui/jobs_screen.py)
+# both go through these, so they cannot disagree.
+CANCELLABLE = (JobState.PENDING, JobState.SENDING)
+
+
+def waiting(jobs: LabelJobs) -> list[tuple[str, LabelJob]]:
+    """Held jobs (they print by themselves), then uncertain ones (staff decide), oldest first."""
+    return [("held", job) for job in jobs.pending()] + [
+        ("uncertain", job) for job in jobs.uncertain()
+    ]
+
+
+def cancel_job(spool: LabelSpool, jobs: LabelJobs, job_id: str) -> bool:
+    """Give up a held or uncertain job; False if it is neither (printed, cancelled, unknown)."""
+    if jobs.state(job_id) not in CANCELLABLE:
+        return False
+    spool.cancel(job_id)
+    return True
+
+
+def reprint_job(spool: LabelSpool, jobs: LabelJobs, job_id: str) -> PrintedLabel | None:
+    """Send an *uncertain* job again, one attempt; None if the job is not uncertain. Staff
+    call it only after looking at the printer (it may have printed already)."""
+    if jobs.state(job_id) is not JobState.SENDING:
+        return None
+    return spool.reprint(job_id)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -50,24 +81,22 @@ def cmd_label_jobs(args: argparse.Namespace) -> int:
         spool = LabelSpool(printer, jobs, SystemClock())
         try:
             if args.cancel:
-                if jobs.state(args.cancel) not in (JobState.PENDING, JobState.SENDING):
+                if not cancel_job(spool, jobs, args.cancel):
                     return _no_job(args.cancel)
-                spool.cancel(args.cancel)
                 print(f"{args.cancel}\tcancelled")
             elif args.reprint:
-                if jobs.state(args.reprint) is not JobState.SENDING:
+                printed = reprint_job(spool, jobs, args.reprint)
+                if printed is None:
                     return _no_job(args.reprint, "uncertain")
-                printed = spool.reprint(args.reprint)
                 print(f"{args.reprint}\tprinted\t" + " ".join(printed.artifacts))
             elif args.resume:
                 for printed in spool.resume():
                     print(f"{printed.job_id}\tprinted")
             spool.expire()
-            for state, listed in (("held", jobs.pending()), ("uncertain", jobs.uncertain())):
-                for job in listed:
-                    number = job.number
-                    print(f"{job.job_id}\t{state}\t{job.issued_on}\t"
-                          f"{number.issuer.issuer_id}\t{number.masked()}")  # fmt: skip
+            for state, job in waiting(jobs):
+                number = job.number
+                print(f"{job.job_id}\t{state}\t{job.issued_on}\t"
+                      f"{number.issuer.issuer_id}\t{number.masked()}")  # fmt: skip
         except KioskError as exc:
             print(bilingual(exc.key, **exc.params), file=sys.stderr)
             print(f"({type(exc).__name__}: {exc})", file=sys.stderr)

@@ -36,6 +36,7 @@ class LookupWaitScreen(TimedScreen):
     """Staff started a lookup: waiting for the patron's card."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.to_idle", "戻る / Back")]
+    role = "lookup-wait"
 
     def __init__(self, demo_hint: str = "", timeout_s: float = 60.0) -> None:
         super().__init__(timeout_s)

@@ -38,7 +38,14 @@ def both(key: str) -> str:
 
 
 class KioskScreen(Screen[None]):
-    """A screen that renders catalogue keys in the languages the patron chose."""
+    """A screen that renders catalogue keys in the languages the patron chose.
+
+    ``role`` tells the app what a screen is for without the app importing its class (the staff
+    and technician screens load on first use); ``keep_on_lift``: a card lifted here ends nothing.
+    """
+
+    role: ClassVar[str] = ""
+    keep_on_lift: ClassVar[bool] = False
 
     def say(self, key: str, **params: object) -> str:
         return self.say_message(CATALOGUE.get(key, CATALOGUE["error.unexpected"]), **params)
@@ -74,6 +81,8 @@ class TimedScreen(KioskScreen):
         return self.say("pin.countdown", seconds=self.remaining)
 
     def on_mount(self) -> None:
+        # Textual calls each class's own on_mount along the MRO: subclasses must not call
+        # super().on_mount(), or the screen gets a second ticker and counts down twice as fast.
         self._ticker = self.set_interval(1.0, self._tick)
 
     def hold(self) -> None:
@@ -107,11 +116,15 @@ def options() -> Horizontal:
 
 
 class IdleScreen(KioskScreen):
-    """The attract screen. In demo mode the footer shows which key taps which citizen's card."""
+    """The attract screen. In demo mode the footer shows which key taps which citizen's card;
+    the status line under it says how the kiosk stands with the platform (``ui/poll.py``)."""
 
-    def __init__(self, demo_hint: str = "") -> None:
+    role = "idle"
+
+    def __init__(self, demo_hint: str = "", link_key: str = "") -> None:
         super().__init__()
         self._demo_hint = demo_hint
+        self._link_key = link_key
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
@@ -120,7 +133,21 @@ class IdleScreen(KioskScreen):
             if self._demo_hint:
                 yield Static(self._demo_hint, id="demo")
             yield options()
+        yield Static(self.link_text(self._link_key), id="link")
         yield Footer()
+
+    def link_text(self, key: str) -> str:
+        """One line, both languages side by side: a status line, not a message."""
+        self._link_key = key
+        if not key:
+            return ""
+        langs: tuple[Lang, ...] = getattr(self.app, "languages", LANGUAGE_MODES[0])
+        return " / ".join(render(key, lang) for lang in langs)
+
+    def show_link(self, key: str) -> None:
+        link = self.query_one("#link", Static)
+        link.update(self.link_text(key))
+        link.set_class(key != "connectivity.online", "-offline")
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {"language": "language", "contrast": "contrast", "large-text": "large_text"}
@@ -132,7 +159,9 @@ class IdleScreen(KioskScreen):
 PATRON_STEPS = ("progress.reading", "progress.lookup", "progress.printing")
 STAFF_STEPS = PATRON_STEPS[:2]
 _STEP_TITLES = {"progress.reading": "reading", "progress.lookup": "lookup",
-                "progress.printing": "printing"}  # fmt: skip
+                "progress.printing": "printing",
+                "progress.card_check": "register.checking",
+                "progress.register": "register.sending"}  # fmt: skip
 
 
 class ProgressScreen(KioskScreen):

@@ -10,6 +10,7 @@ wizard says so rather than pretending.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import ClassVar, Protocol
 
 from textual import work
@@ -17,10 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Paste
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Footer, Input, Select, Static
 
 from appliance.contact import ContactDetails, Problem, contact_problems, credential_problems
 from appliance.errors import KioskError
+from appliance.values import Issuer
 from ui.screens import KioskScreen, both
 
 # (field, secret?) in the order of the ministry's registration screen
@@ -63,12 +65,16 @@ class NoPasteInput(Input):
 def all_problems(values: dict[str, str]) -> list[Problem]:
     """Credentials and contact form together: everything wrong, in one pass."""
     details = ContactDetails(**{k: v for k, v in values.items() if k in _CONTACT_FIELDS})
-    return credential_problems(values.get("terminal_id", ""), values.get("password", "")) + (
-        contact_problems(details)
-    )
+    found = credential_problems(values.get("terminal_id", ""), values.get("password", ""))
+    found += contact_problems(details)
+    issuer = unicodedata.normalize("NFKC", values.get("issuer_id", "")).strip()
+    if issuer and not (len(issuer) == 6 and issuer.isascii() and issuer.isdigit()):
+        found.append(Problem("issuer_id", "field.issuer_id.digits"))  # "" = platform's default
+    return found
 
 
 _CONTACT_FIELDS = frozenset(name for name, _ in FIELDS) - {"terminal_id", "password"}
+RESTART_DELAY_S = 3.0  # long enough to read "registered" before the kiosk starts again
 
 
 class SetupScreen(KioskScreen):
@@ -94,13 +100,46 @@ class SetupScreen(KioskScreen):
                         password=secret,
                         id=f"in-{name}",
                     )
+                    if name == "issuer_id":  # shown instead once the served issuers are known
+                        yield Select([], prompt=self.say("field.issuer_id.pick").split("\n")[0],
+                                     id="pick-issuer_id")  # fmt: skip
                 yield Static("", id=f"err-{name}", classes="field-error")
             yield Static("", id="setup-state")
             yield Button(both("staff.setup"), id="register", variant="primary")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#pick-issuer_id", Select).display = False
+        kiosk = self.app.kiosk  # type: ignore[attr-defined]
+        # An enrolled kiosk can ask the platform which issuers it serves; on first boot it has no
+        # credentials yet, so the technician types the 6-digit code (checked like the rest).
+        if not getattr(kiosk, "needs_setup", False) and hasattr(kiosk, "platform"):
+            self._load_issuers()
+
+    @work(thread=True, exclusive=True, group="issuers")
+    def _load_issuers(self) -> None:
+        try:
+            issuers = self.app.kiosk.platform.issuers()  # type: ignore[attr-defined]
+        except Exception:  # unknown list: the typed, checked field stays
+            return
+        self.app.call_from_thread(self._got_issuers, issuers)
+
+    def _got_issuers(self, issuers: list[Issuer]) -> None:
+        if not self.is_attached or not issuers:
+            return
+        pick = self.query_one("#pick-issuer_id", Select)
+        pick.set_options([(f"{i.name} ({i.issuer_id})", i.issuer_id) for i in issuers])
+        typed = self.query_one("#in-issuer_id", Input)
+        if typed.value in {i.issuer_id for i in issuers}:
+            pick.value = typed.value
+        typed.display, pick.display = False, True
+
     def values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#in-{name}", Input).value for name, _ in FIELDS}
+        found = {name: self.query_one(f"#in-{name}", Input).value for name, _ in FIELDS}
+        pick = self.query_one("#pick-issuer_id", Select)
+        if pick.display:
+            found["issuer_id"] = "" if pick.value is Select.NULL else str(pick.value)
+        return found
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -147,11 +186,19 @@ class SetupScreen(KioskScreen):
         self.app.call_from_thread(self._registered, key)
 
     def _registered(self, key: str) -> None:
-        if self.is_attached:
-            self.query_one("#setup-state", Static).update(self.say(key))
-            if key == "setup.done":
-                self.query_one("#in-password", Input).value = ""
-                self.app.kiosk.needs_setup = False  # type: ignore[attr-defined]
+        if not self.is_attached:
+            return
+        app = self.app
+        first_boot = key == "setup.done" and getattr(app.kiosk, "needs_setup", False)  # type: ignore[attr-defined]
+        self.query_one("#setup-state", Static).update(
+            self.say("setup.restart" if first_boot else key)
+        )
+        if key == "setup.done":
+            self.query_one("#in-password", Input).value = ""
+            app.kiosk.needs_setup = False  # type: ignore[attr-defined]
+        if first_boot:  # the parts were built without credentials: build them again (main)
+            app.restart = True  # type: ignore[attr-defined]
+            self.set_timer(RESTART_DELAY_S, app.exit)
 
 
 class ReenrolmentScreen(KioskScreen):
@@ -162,6 +209,7 @@ class ReenrolmentScreen(KioskScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "app.staff", "係員 / Staff")]
+    role = "reenrol"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main", classes="error"):

@@ -13,11 +13,13 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, Vertical
+from textual.containers import Center, Grid, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from appliance.ports import DeviceState, DeviceStatus
 from ui.host import card_test, host_checks, print_test_label
+from ui.jobs_screen import LabelJobsScreen, ReprintLastScreen
+from ui.poll import link_status_row
 from ui.screens import KioskScreen, both
 from ui.setup import SetupScreen
 
@@ -64,13 +66,12 @@ class StaffMenuScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
             yield Static(self.say("staff.menu"), id="title")
-            for name in ("lookup", "setup", "diagnostics"):
-                with Center():
+            with Grid(id="menu-grid"):
+                for name in ("lookup", "register", "unregister", "jobs", "reprint", "setup",
+                             "diagnostics"):  # fmt: skip
                     yield Button(both(f"staff.{name}"), id=name, classes="menu")
-            if getattr(self.app, "offline", None) is not None:
-                with Center():
+                if getattr(self.app, "offline", None) is not None:
                     yield Button("移動図書館 / Bookmobile", id="bookmobile", classes="menu")
-            with Center():
                 yield Button("戻る / Back", id="back", classes="menu")
         yield Footer()
 
@@ -80,6 +81,13 @@ class StaffMenuScreen(KioskScreen):
             app.switch_screen(DiagnosticsScreen())
         elif event.button.id == "lookup":
             app.start_staff_lookup()  # type: ignore[attr-defined]
+        elif event.button.id in ("register", "unregister"):
+            app.start_service_ids(event.button.id)  # type: ignore[attr-defined]
+        elif event.button.id == "jobs":
+            app.switch_screen(LabelJobsScreen(2 * app.kiosk.config.idle_timeout_s))  # type: ignore[attr-defined]
+        elif event.button.id == "reprint":
+            timeout = app.kiosk.config.idle_timeout_s  # type: ignore[attr-defined]
+            app.switch_screen(ReprintLastScreen(app.last_label.current(), timeout))  # type: ignore[attr-defined]
         elif event.button.id == "setup":
             app.switch_screen(SetupScreen(app.kiosk.config.terminal_id))  # type: ignore[attr-defined]
         elif event.button.id == "bookmobile":
@@ -142,7 +150,10 @@ class DiagnosticsScreen(KioskScreen):
     @work(thread=True, exclusive=True, group="diagnostics")
     def _run_checks(self) -> None:
         kiosk = self.app.kiosk  # type: ignore[attr-defined]
-        results = [*kiosk.statuses(), *host_checks(kiosk.config.data_dir)]
+        results = kiosk.statuses()
+        if kiosk.link is not None:  # the outbox flusher's view: what the idle status line shows
+            results.append(link_status_row(kiosk.link.link_status()))
+        results += host_checks(kiosk.config.data_dir)
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[DeviceStatus]) -> None:

@@ -23,7 +23,14 @@ from appliance.config import KioskConfig
 from appliance.errors import PlatformUnreachable
 from appliance.flow import TapFlow
 from appliance.messages import CATALOGUE, Message
-from appliance.ports import CardReader, DeviceState, DeviceStatus, Handoff, LabelPrinter
+from appliance.ports import (
+    BarcodeScanner,
+    CardReader,
+    DeviceState,
+    DeviceStatus,
+    Handoff,
+    LabelPrinter,
+)
 from appliance.spool import ResumeLoop
 from drivers.card.monitor import PresenceMonitor
 from drivers.card.pcsc import PcscReader
@@ -34,6 +41,7 @@ from drivers.card.virtual.vpcd import VpcdBridge
 from drivers.clock import AssumeSynced, TimesyncClock
 from drivers.handoff import open_handoff
 from drivers.printer.setup import printer_from_config
+from drivers.scanner import open_scanner
 from drivers.sip2 import kiosk as sip2_kiosk
 from drivers.sip2.status import read_status_file
 from sync.client import PlatformClient
@@ -177,6 +185,7 @@ class Kiosk:
     registrar: TerminalRegistrar | None = None  # the setup wizard's form-10 call
     needs_setup: bool = False  # no enrolled identity and no password: the setup wizard first
     instructions: dict[str, Message] = field(default_factory=dict)
+    scanner: BarcodeScanner | None = None  # the counter's barcode reader (registrations)
 
     def statuses(self) -> list[DeviceStatus]:
         """Every part's state: what ``kioskctl doctor`` prints and diagnostics shows.
@@ -192,6 +201,8 @@ class Kiosk:
                 results.append(DeviceStatus(type(part).__name__, DeviceState.FAULT, str(exc)))
         if self.handoff is not None:  # method C: the HID gadget or serial wedge
             results.append(self.handoff.status())
+        if self.scanner is not None:
+            results.append(self.scanner.status())
         if self.config.token_issuer:  # token labels need the gateway running beside the kiosk
             results.append(read_status_file(sip2_kiosk.paths(self.config)[2]))
         return results
@@ -201,6 +212,8 @@ class Kiosk:
     def close(self) -> None:
         if self.presence is not None:
             self.presence.stop()
+        if self.scanner is not None:
+            self.scanner.close()
         if self._resume is not None:
             self._resume.stop()
         if self.demo is not None:
@@ -274,7 +287,9 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     platform = PlatformClient(
         base_url, identity.terminal_id, identity.password, identity.fingerprint, verify=verify
     )
-    link = OutboxFlusher(store, platform).start()
+    link = OutboxFlusher(store, platform)
+    if not needs_setup:  # no sign-in attempts (and no throttling) before the wizard's enrolment
+        link.start()
     # pending label jobs, beside the outbox; numbers sealed under the device secret
     jobs = JobStore(data_dir / "kiosk.sqlite", secret_path(config.device_secret, data_dir))
     reader = _reader(config)
@@ -296,6 +311,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     kiosk = Kiosk(config, flow, reader, printer, platform, store, labels_dir, log_path, demo,
                   embedded, link, jobs, resume)  # fmt: skip
     kiosk.handoff = open_handoff(config)
+    kiosk.scanner = open_scanner(config)
     kiosk.registrar = PlatformRegistrar(
         base_url,
         identity.fingerprint,

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config import load_config
+from appliance.errors import PaperOut, ServiceIdRefused
 from appliance.flow import TapFlow
-from appliance.ports import DeviceState, DeviceStatus
+from appliance.ports import DeviceState, DeviceStatus, RegisteredServiceId
+from appliance.spool import MemoryJobs
 from appliance.values import (
     CardNumber,
     CardProof,
@@ -25,7 +27,9 @@ from appliance.values import (
     CheckScheme,
     Handover,
     Issuer,
+    LabelJob,
     LookupMatch,
+    PrintedLabel,
 )
 from drivers.card.virtual.inprocess import VirtualReader
 from drivers.printer.virtual import VirtualPrinter
@@ -57,9 +61,37 @@ class ScriptedPlatform:
         self.error: BaseException | None = None
         self.gate: threading.Event | None = None
         self.proofs: list[CardProof] = []
+        # staff registrations (ServiceIds + IssuerList ports)
+        self.served: list[Issuer] = [KAWASAKI, YOKOHAMA]
+        self.issuers_error: BaseException | None = None
+        self.service_error: ServiceIdRefused | None = None
+        self.purposes: list[str] = []
+        self.registered: list[tuple[str, str, bool]] = []
+        self.deleted: list[str] = []
 
     def challenge(self, purpose: str = "lookup") -> Challenge:
+        self.purposes.append(purpose)
         return Challenge(os.urandom(32), "00052459", purpose)
+
+    def issuers(self) -> list[Issuer]:
+        if self.issuers_error is not None:
+            raise self.issuers_error
+        return list(self.served)
+
+    def register_service_id(
+        self, proof: CardProof, issuer_id: str, card_number: str, *, address_notice: bool
+    ) -> RegisteredServiceId:
+        self.proofs.append(proof)
+        if self.service_error is not None:
+            raise self.service_error
+        self.registered.append((issuer_id, card_number, address_notice))
+        return RegisteredServiceId(issuer_id, card_number, address_notice)
+
+    def delete_service_id(self, proof: CardProof, issuer_id: str) -> None:
+        self.proofs.append(proof)
+        if self.service_error is not None:
+            raise self.service_error
+        self.deleted.append(issuer_id)
 
     def lookup(self, proof: CardProof) -> list[LookupMatch]:
         self.proofs.append(proof)
@@ -89,15 +121,31 @@ class FixedClock:
         return dt.date(2026, 12, 1)
 
 
+class PaperOutPrinter(VirtualPrinter):
+    """The virtual printer with a paper sensor a test controls: out = refused, nothing printed."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.paper_out = False
+
+    def print_label(self, job: LabelJob) -> PrintedLabel:
+        if self.paper_out:
+            raise PaperOut("paper sensor: out")
+        return super().print_label(job)
+
+
 def scripted_kiosk(tmp_path: Path, matches: list[LookupMatch], **settings: Any) -> Kiosk:
     config = load_config({"data_dir": str(tmp_path), "card_reader": "virtual", **settings})
     reader = VirtualReader()
     platform = ScriptedPlatform(matches)
-    printer = VirtualPrinter(tmp_path / "labels")
+    printer = PaperOutPrinter(tmp_path / "labels")
+    jobs = MemoryJobs()  # the LabelJobs fake; the kiosk's own is sync.jobs.JobStore
     flow = TapFlow(reader=reader, platform=platform, printer=printer, outbox=MemoryOutbox(),
-                   clock=FixedClock())  # fmt: skip
-    return Kiosk(config, flow, reader, printer, platform, None, tmp_path / "labels",  # type: ignore[arg-type]
-                 tmp_path / "kiosk.log", DemoCards(reader, "virtual"))  # fmt: skip
+                   clock=FixedClock(), jobs=jobs)  # fmt: skip
+    kiosk = Kiosk(config, flow, reader, printer, platform, None, tmp_path / "labels",  # type: ignore[arg-type]
+                  tmp_path / "kiosk.log", DemoCards(reader, "virtual"))  # fmt: skip
+    kiosk.jobs = jobs  # type: ignore[assignment]
+    return kiosk
 
 
 def text_of(svg: str) -> str:

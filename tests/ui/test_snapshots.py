@@ -24,14 +24,25 @@ import pytest
 from textual.screen import Screen
 from textual.widgets import Input
 
+from appliance.checkdigits import compute
 from appliance.config import load_config
 from appliance.messages import Message
-from appliance.values import Handover
+from appliance.spool import LabelSpool, MemoryJobs
+from appliance.values import CardNumber, Handover, LabelJob
 from drivers.handoff.memory import MemoryHandoff
 from server.demo import demo_card_number
-from tests.ui.fakes import KAWASAKI, NUMBERS, SHIBUYA, YOKOHAMA, ZUSHI, match
+from tests.ui.fakes import KAWASAKI, NUMBERS, SHIBUYA, YOKOHAMA, ZUSHI, FixedClock, match
 from ui.app import KioskApp
+from ui.jobs_screen import LabelJobsScreen, ReprintLastScreen
 from ui.lookup import LookupWaitScreen, StaffLookupScreen
+from ui.register import (
+    REGISTER,
+    UNREGISTER,
+    ServiceIdConfirmScreen,
+    ServiceIdFormScreen,
+    ServiceIdSession,
+    ServiceIdWaitScreen,
+)
 from ui.screens import (
     LANGUAGE_MODES,
     STAFF_STEPS,
@@ -75,6 +86,22 @@ def _setup_with_problems() -> SetupScreen:
     return screen
 
 
+TYPED = "180000001" + compute("180000001", "mod10w21")  # what staff typed on the confirm screen
+
+
+def _service(mode: str = REGISTER, typed: str = "", number: bool = False) -> ServiceIdSession:
+    session = ServiceIdSession(mode, [KAWASAKI, YOKOHAMA], KAWASAKI, typed)
+    if number:
+        session.number = CardNumber(KAWASAKI, TYPED)
+    return session
+
+
+def _form_with_problems() -> ServiceIdFormScreen:
+    screen = ServiceIdFormScreen(_service(typed="18000000A"))
+    screen.call_after_refresh(screen.check)
+    return screen
+
+
 SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "idle": lambda: IdleScreen(""),
     "progress-reading": lambda: ProgressScreen(1),
@@ -108,10 +135,28 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "lookup-revealed": lambda: _lookup(revealed=True),
     "setup": lambda: SetupScreen("00052459"),
     "setup-problems": _setup_with_problems,
+    "register-form": lambda: ServiceIdFormScreen(ServiceIdSession(REGISTER)),
+    "register-form-problems": _form_with_problems,
+    "register-wait": lambda: ServiceIdWaitScreen(_service()),
+    "register-confirm": lambda: ServiceIdConfirmScreen(_service(number=True)),
+    "register-done": lambda: ResultScreen(
+        "register.done", f"川崎市立図書館  *******{TYPED[-3:]}", hint_key="register.notice.yes"
+    ),
+    "unregister-form": lambda: ServiceIdFormScreen(ServiceIdSession(UNREGISTER)),
+    "unregister-confirm": lambda: ServiceIdConfirmScreen(_service(UNREGISTER)),
+    "error-service-id-taken": _error("error.service_id.taken"),
+    "error-scanner": _error("error.scanner"),
+    "idle-offline": lambda: IdleScreen("", "connectivity.reconnecting"),
+    "idle-online": lambda: IdleScreen("", "connectivity.online"),
+    "held-printed": lambda: ResultScreen("held.printed", hint_key="done.hint"),
+    "label-jobs": lambda: LabelJobsScreen(),
+    "reprint-last": lambda: ReprintLastScreen(match(KAWASAKI)),
+    "reprint-none": lambda: ReprintLastScreen(None),
 }
 # name -> (screen, language mode index into LANGUAGE_MODES, style)
 ONE_LANGUAGE = ("idle", "pin-last-try", "choice", "done-library-text", "error-unregistered",
-                "lookup", "setup-problems", "reenrolment")  # fmt: skip
+                "lookup", "setup-problems", "reenrolment", "register-form-problems",
+                "register-confirm", "label-jobs", "idle-offline")  # fmt: skip
 VARIANTS: dict[str, tuple[str, int, str]] = {
     **{f"{name}-ja-only": (name, 1, "") for name in ONE_LANGUAGE},
     **{f"{name}-en-only": (name, 2, "") for name in ONE_LANGUAGE},
@@ -123,7 +168,14 @@ ALL = {name: (name, 0, "") for name in SCREENS} | VARIANTS
 
 def _kiosk() -> SimpleNamespace:
     config = load_config({"data_dir": "/nonexistent"})
-    return SimpleNamespace(demo=None, config=config, handoff=MemoryHandoff(), instructions={})
+    platform = SimpleNamespace(issuers=lambda: [KAWASAKI, YOKOHAMA])
+    jobs = MemoryJobs()
+    jobs.add(LabelJob("3f9c2a1b7d4e5f60", CardNumber(KAWASAKI, NUMBERS["000001"]), "2026-12-01"))
+    jobs.add(LabelJob("a0b1c2d3e4f50617", CardNumber(YOKOHAMA, NUMBERS["000002"]), "2026-12-01"))
+    jobs.claim("a0b1c2d3e4f50617")  # cut off part-way: uncertain
+    flow = SimpleNamespace(spool=LabelSpool(None, jobs, FixedClock()))  # type: ignore[arg-type]
+    return SimpleNamespace(demo=None, config=config, handoff=MemoryHandoff(), instructions={},
+                           platform=platform, flow=flow, jobs=jobs)  # fmt: skip
 
 
 @functools.cache
@@ -187,13 +239,16 @@ def _text(svg: str) -> str:
 
 def test_no_snapshot_shows_a_mykey_id_or_a_full_card_number() -> None:
     """Only a number staff chose to reveal may appear in full; a MyKey ID never."""
-    numbers = list(dict.fromkeys([*NUMBERS.values(), *(demo_card_number(n) for n in range(1, 5))]))
+    numbers = list(dict.fromkeys([*NUMBERS.values(), *(demo_card_number(n) for n in range(1, 5)),
+                                  TYPED]))  # fmt: skip
     for path in sorted(SNAPSHOTS.glob("*.svg")):
         text = _text(path.read_text(encoding="utf-8"))
         assert not re.search(r"KWS\d{5}", text), f"a MyKey ID in {path.name}"
         shown = [n for n in numbers if n in text]
         if path.stem.startswith("lookup-revealed"):
             assert shown == [NUMBERS["000001"]], path.name  # the one staff revealed, only
+        elif path.stem.startswith("register-confirm"):
+            assert shown == [TYPED], path.name  # the number staff typed, to catch a typo
         else:
             assert shown == [], f"full card number in {path.name}"
 
