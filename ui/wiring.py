@@ -287,9 +287,10 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     platform = PlatformClient(
         base_url, identity.terminal_id, identity.password, identity.fingerprint, verify=verify
     )
-    link = OutboxFlusher(store, platform)
-    if not needs_setup:  # no sign-in attempts (and no throttling) before the wizard's enrolment
-        link.start()
+    # Started even before the wizard's enrolment: without a password the client sends nothing
+    # (SetupNeeded, so no failed sign-ins get the terminal throttled) and the status line says
+    # "rejected" instead of "connecting" forever.
+    link = OutboxFlusher(store, platform).start()
     # pending label jobs, beside the outbox; numbers sealed under the device secret
     jobs = JobStore(data_dir / "kiosk.sqlite", secret_path(config.device_secret, data_dir))
     reader = _reader(config)

@@ -14,7 +14,7 @@ from textual.widgets import Input, Select, Static
 
 from appliance.config import load_config
 from appliance.errors import ReEnrolmentNeeded
-from server.demo import DEMO_ISSUER_ID
+from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL
 from tests.ui.fakes import text_of, until
 from ui.app import KioskApp
 from ui.setup import SetupScreen
@@ -81,7 +81,8 @@ def test_an_enrolled_kiosk_s_wizard_offers_the_served_issuers(
     tmp_path: Path, platform_server
 ) -> None:  # type: ignore[no-untyped-def]
     config = load_config({"data_dir": str(tmp_path), "platform_url": platform_server.base_url,
-                          "card_reader": "virtual"})  # fmt: skip
+                          "card_reader": "virtual",
+                          "terminal_password": DEMO_TERMINAL.password})  # fmt: skip
     kiosk = build_kiosk(config)
     app = KioskApp(kiosk)
     picked: list[str] = []
