@@ -99,7 +99,7 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
         self._matches: list[LookupMatch] | None = None
         self._staff = False  # the current card tap is a staff lookup (no label unless asked)
         self.service = None  # a staff service-ID registration under way (ui/register_flow.py)
-        self.last_label = LastLabel()  # for the staff reprint (ui/lastlabel.py)
+        self.last_label = LastLabel()  # staff's reprint within their session (ui/lastlabel.py)
         self.held: set[str] = set()  # label jobs held by the printer: said when they print
         self.held_screen: ResultScreen | None = None  # the patron's "label kept" screen
         self.link_key = ""  # the status line's message key (ui/poll.py)
@@ -201,7 +201,31 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
         self.switch_screen(screen)
 
     def action_to_idle(self) -> None:
-        """Back to the attract screen, wiping whatever the patron left behind."""
+        """Back to the attract screen, wiping whatever the patron left behind.
+
+        The staff session ends here too, and with it the last label staff printed in it
+        (their "reprint"): nothing a patron brought outlives the idle screen.
+        """
+        self._wipe_session()
+        self.last_label.wipe()
+        self._staff = False
+        self._show(self._home())
+
+    def action_staff_menu(self) -> None:
+        """Staff finished one task (a lookup): back to their menu, the patron's part wiped.
+
+        Outside a staff session this is the idle screen, so a patron can never reach the menu.
+        """
+        if not self._staff:
+            self.action_to_idle()
+            return
+        self._wipe_session()
+        from ui.staff import StaffMenuScreen
+
+        self._show(StaffMenuScreen())
+
+    def _wipe_session(self) -> None:
+        """Empty what the current tap left: card session, challenge, matches, outcome, screen."""
         self._session += 1
         pending, self._pending = self._pending, None
         if pending is not None:
@@ -210,7 +234,6 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
             self._matches.clear()
         self._matches = None
         self.last_outcome = None
-        self._staff = False
         self._flow = None
         service, self.service = self.service, None
         if service is not None:
@@ -219,7 +242,6 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
             self.screen.wipe()
         if self.kiosk.demo is not None:
             self.kiosk.demo.remove()
-        self._show(self._home())
 
     def action_cancel(self) -> None:
         self.action_to_idle()
@@ -424,7 +446,6 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
         else:
             issuer = outcome.match.number.issuer
             instructions = getattr(self.kiosk, "instructions", {}).get(issuer.issuer_id)
-            self.last_label.keep(outcome.match)
         self._show(
             ResultScreen(
                 "done.title",

@@ -5,8 +5,9 @@ The list is ``kioskctl label-jobs`` on screen and goes through the same function
 "print now"); an *uncertain* job (cut off part-way) may have printed, so it is reprinted only
 after staff confirm they looked at the printer, one attempt per confirmation. Numbers are masked.
 
-The last label (:class:`ui.lastlabel.LastLabel`) is kept in memory only, briefly, so that staff
-can reprint one that jammed or was torn. Every store and printer call runs in a worker.
+The last label staff printed in this staff session (:class:`ui.lastlabel.LastLabel`, memory
+only, wiped at idle) can be reprinted if it jammed or tore. Every store and printer call runs
+in a worker.
 """
 
 from __future__ import annotations
@@ -133,9 +134,9 @@ class LabelJobsScreen(TimedScreen):
 
 
 class ReprintLastScreen(TimedScreen):
-    """The last patron label (library, masked number), and a button to print it again."""
+    """The staff session's last label (library, masked number), and a button to print it again."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.to_idle", "戻る / Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.staff_menu", "戻る / Back")]
 
     def __init__(self, match: LookupMatch | None, timeout_s: float = 60.0) -> None:
         super().__init__(timeout_s)
@@ -165,7 +166,7 @@ class ReprintLastScreen(TimedScreen):
             self.query_one("#jobs-state", Static).update(self.say("progress.printing"))
             self._print(self.match)
         else:
-            self.app.action_to_idle()  # type: ignore[attr-defined]
+            self.app.action_staff_menu()  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="printer")
     def _print(self, match: LookupMatch) -> None:

@@ -1,9 +1,10 @@
-"""The last patron label of this run, for the staff's "reprint the last label".
+"""The last label staff printed in this staff session, for their "reprint the last label".
 
-The app keeps the last printed label's looked-up number in memory only (never on disk), for
-:data:`REPRINT_WINDOW_S` at most and never past its day: long enough for staff to reprint a
-label that jammed or tore, short enough that it is not a record of who came. The next label
-replaces it; asking for it after the window forgets it.
+Fed by the staff lookup's label (method D), never by a patron's self-service label: what a
+patron brought is wiped when the kiosk goes back to idle, and so is this (the staff session
+ends there: :meth:`ui.app.KioskApp.action_to_idle`). In memory only, never on disk, and for
+:data:`REPRINT_WINDOW_S` at most within the session, never past its day. The next label
+replaces it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ REPRINT_WINDOW_S = 600.0  # how long the last label can be reprinted (a jam is s
 
 @dataclass
 class LastLabel:
-    """The last patron label of this run, for a staff reprint; wiped when it expires."""
+    """The staff session's last label, for a reprint; wiped at idle or when it expires."""
 
     match: LookupMatch | None = field(default=None, repr=False)
     printed_at: float = 0.0  # time.monotonic()

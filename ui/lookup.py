@@ -5,8 +5,10 @@ system's scanner; (C) typed into the library system by the hand-over device (USB
 or serial wedge), once automatically and again on request; (D) a label. Which method an issuer
 uses comes from the platform's issuer record, unless the kiosk config overrides it (``handover``).
 
-The screen holds the looked-up numbers only while it is shown; it is a timed screen, so a counter
-left unattended goes back to idle and :meth:`KioskApp.action_to_idle` wipes it.
+The screen holds the looked-up numbers only while it is shown: "Done" goes back to the staff
+menu with the lookup wiped (:meth:`KioskApp.action_staff_menu`); it is a timed screen, so a
+counter left unattended goes back to idle and :meth:`KioskApp.action_to_idle` wipes it, and
+the staff session's last label with it.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class LookupWaitScreen(TimedScreen):
 class StaffLookupScreen(TimedScreen):
     """One panel per linked library, each with its issuer's hand-over method."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.to_idle", "終了 / Done")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.staff_menu", "終了 / Done")]
 
     def __init__(
         self, matches: list[LookupMatch], methods: list[Handover], timeout_s: float = 60.0
@@ -129,7 +131,7 @@ class StaffLookupScreen(TimedScreen):
         elif kind == "print":
             self._print(int(index))
         elif kind == "done":
-            self.app.action_to_idle()  # type: ignore[attr-defined]
+            self.app.action_staff_menu()  # type: ignore[attr-defined]
 
     def wipe(self) -> None:
         self.matches.clear()
@@ -162,6 +164,7 @@ class StaffLookupScreen(TimedScreen):
         key = "lookup.printed"
         try:
             self.app.kiosk.flow.print_match(match)  # type: ignore[attr-defined]
+            self.app.last_label.keep(match)  # type: ignore[attr-defined]  # staff may reprint it
         except KioskError as exc:
             key = exc.key
         self.app.call_from_thread(self._report, f"#printed-{i}", key)

@@ -29,6 +29,7 @@ from tests.ui.fakes import (
     until,
 )
 from ui.app import KioskApp
+from ui.jobs_screen import ReprintLastScreen
 from ui.lookup import LookupWaitScreen, StaffLookupScreen
 from ui.screens import IdleScreen, PinScreen
 from ui.staff import StaffMenuScreen, StaffPinScreen
@@ -77,10 +78,25 @@ def test_the_four_methods_each_hand_the_number_over(tmp_path: Path) -> None:
             await pilot.click("#print-3")
             sent = app.screen.query_one("#printed-3", Static)
             await until(pilot, lambda: "printed" in str(sent.render()))
+            await pilot.click("#done")  # back to the staff menu, the lookup wiped
+            await until(pilot, lambda: isinstance(app.screen, StaffMenuScreen))
+            wiped["menu"] = app._matches is None and app.last_outcome is None
+            # the label printed in this staff session can be reprinted (it jammed, it tore)
+            await pilot.click("#reprint")
+            await until(pilot, lambda: isinstance(app.screen, ReprintLastScreen))
+            seen["reprint"] = text_of(app.export_screenshot())
+            await pilot.click("#reprint-last")
+            await until(pilot, lambda: len(list((tmp_path / "labels").glob("*.png"))) == 2)
             await pilot.click("#done")
+            await until(pilot, lambda: isinstance(app.screen, StaffMenuScreen))
+            app.action_to_idle()  # staff leave: the session ends, its last label with it
             await until(pilot, lambda: isinstance(app.screen, IdleScreen))
 
+    wiped: dict[str, bool] = {}
     asyncio.run(scenario())
+    assert wiped == {"menu": True}
+    assert "*567" in seen["reprint"] and NUMBERS["000004"] not in seen["reprint"]
+    assert app.last_label.match is None
     # (A) masked until revealed
     assert NUMBERS["000001"] not in seen["masked"] and "*******000" in seen["masked"]
     assert NUMBERS["000001"] in seen["revealed"]
@@ -91,9 +107,11 @@ def test_the_four_methods_each_hand_the_number_over(tmp_path: Path) -> None:
     # (C) typed once, automatically; (D) the label decodes
     assert handoff.sent == [NUMBERS["000003"]]
     assert "The address has changed" in seen["masked"]
-    png = next((tmp_path / "labels").glob("*.png"))
-    assert decode_both(Image.open(png)) == ([f"A{NUMBERS['000004']}A"], [f"A{NUMBERS['000004']}A"])
-    assert app._matches is None and app.last_outcome is None  # Done wiped the lookup
+    for png in (tmp_path / "labels").glob("*.png"):  # the label and its reprint
+        assert decode_both(Image.open(png)) == (
+            [f"A{NUMBERS['000004']}A"], [f"A{NUMBERS['000004']}A"]
+        )  # fmt: skip
+    assert app._matches is None and app.last_outcome is None
 
 
 def test_the_kiosk_config_overrides_the_platforms_method(tmp_path: Path) -> None:
