@@ -81,7 +81,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_import_terminals(args: argparse.Namespace) -> int:
-    from server.db import connect, migrate
+    from server.db import operator_connection
     from server.formii import FormError, import_terminals
 
     try:
@@ -89,17 +89,14 @@ def cmd_import_terminals(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{args.file}: {exc.strerror}", file=sys.stderr)
         return 1
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
-        report = import_terminals(conn, data)
-    except FormError as exc:
-        print(f"{args.file}: not imported, {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+    with operator_connection(args.db) as conn:
+        try:
+            report = import_terminals(conn, data)
+        except FormError as exc:
+            print(f"{args.file}: not imported, {len(exc.problems)} problem(s):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
     print(
         f"{args.file} ({report.encoding}): {len(report.added)} added, {len(report.updated)}"
         f" updated, {len(report.deleted)} deleted, {len(report.unchanged)} unchanged"
@@ -110,12 +107,10 @@ def cmd_import_terminals(args: argparse.Namespace) -> int:
 
 
 def cmd_contacts(args: argparse.Namespace) -> int:
-    from server.db import connect, migrate
+    from server.db import operator_connection
     from server.enrolment import confirm, contacts
 
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
+    with operator_connection(args.db) as conn:
         if args.confirm:
             unknown = confirm(conn, args.confirm, time.time())
             for tid in unknown:
@@ -123,8 +118,6 @@ def cmd_contacts(args: argparse.Namespace) -> int:
             print(f"confirmed {len(args.confirm) - len(unknown)} terminal(s)")
             return 1 if unknown else 0
         listed = contacts(conn, unconfirmed_only=args.unconfirmed)
-    finally:
-        conn.close()
     columns = ("terminal_id", "kind", "confirmed", "place", "name", "issuer_id", "person",
                "postal_code", "address", "phone", "email")  # fmt: skip
     print("\t".join(columns))
@@ -135,43 +128,37 @@ def cmd_contacts(args: argparse.Namespace) -> int:
 
 
 def cmd_add_crl(args: argparse.Namespace) -> int:
-    from server.db import connect, migrate
+    from server.db import operator_connection
     from server.registry import add_crl
 
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
-        subject = add_crl(conn, Path(args.file).read_bytes(), now=time.time())
-    except (OSError, ValueError) as exc:
-        print(f"{args.file}: not loaded: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+    with operator_connection(args.db) as conn:
+        try:
+            subject = add_crl(conn, Path(args.file).read_bytes(), now=time.time())
+        except (OSError, ValueError) as exc:
+            print(f"{args.file}: not loaded: {exc}", file=sys.stderr)
+            return 1
     print(f"revocation list of {subject} loaded")
     return 0
 
 
 def cmd_add_issuer(args: argparse.Namespace) -> int:
-    from server.db import connect, migrate
+    from server.db import operator_connection
     from server.registry import add_issuer
 
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
-        if conn.execute("SELECT 1 FROM issuers WHERE issuer_id = ?", (args.id,)).fetchone():
-            print(f"issuer {args.id} exists already; nothing changed", file=sys.stderr)
+    with operator_connection(args.db) as conn:
+        try:
+            if conn.execute("SELECT 1 FROM issuers WHERE issuer_id = ?", (args.id,)).fetchone():
+                print(f"issuer {args.id} exists already; nothing changed", file=sys.stderr)
+                return 1
+            add_issuer(
+                conn, args.id, args.name, symbology=args.symbology, codabar_start=args.start,
+                codabar_stop=args.stop, check_scheme=args.check, lengths=args.lengths,
+                handover=args.handover, pin_required=not args.no_pin, alphabet=args.alphabet,
+                number_display=args.number_display,
+            )  # fmt: skip
+        except ValueError as exc:
+            print(f"not added: {exc}", file=sys.stderr)
             return 1
-        add_issuer(
-            conn, args.id, args.name, symbology=args.symbology, codabar_start=args.start,
-            codabar_stop=args.stop, check_scheme=args.check, lengths=args.lengths,
-            handover=args.handover, pin_required=not args.no_pin, alphabet=args.alphabet,
-            number_display=args.number_display,
-        )  # fmt: skip
-    except ValueError as exc:
-        print(f"not added: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
     print(f"issuer {args.id} added")
     return 0
 

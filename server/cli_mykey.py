@@ -43,74 +43,64 @@ def _serial(value: str) -> str:
 
 def cmd_create(args: argparse.Namespace) -> int:
     from server import mykey
-    from server.db import connect, migrate
+    from server.db import operator_connection
 
     try:
         certificate = _certificate(args.certificate)
     except (OSError, ValueError) as exc:
         print(f"{args.certificate}: not a certificate: {exc}", file=sys.stderr)
         return 1
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
-        choice = mykey.IdChoice(conn)
-        for proposal in args.propose or ():
-            if choice.mode is mykey.Mode.AUTOMATIC:
-                break
-            if choice.propose(proposal):
-                break
-            print(f"{proposal}: taken", file=sys.stderr)
-        if args.propose and choice.offer is None:  # fewer than 3 tries, all taken
-            raise mykey.MyKeyError("mykey.taken", "every proposed ID is taken: propose others")
-        if choice.offer is None:
-            choice.draw()
-        for _ in range(args.redraw):
-            choice.draw()
-        how = "chosen" if choice.mode is mykey.Mode.CHOOSING else f"drawn ({choice.draws} of 3)"
-        mykey_id = choice.accept()
-        mykey.create(conn, mykey_id, certificate)
-    except mykey.MyKeyError as exc:
-        print(f"refused: {exc.code}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+    with operator_connection(args.db) as conn:
+        try:
+            choice = mykey.IdChoice(conn)
+            for proposal in args.propose or ():
+                if choice.mode is mykey.Mode.AUTOMATIC:
+                    break
+                if choice.propose(proposal):
+                    break
+                print(f"{proposal}: taken", file=sys.stderr)
+            if args.propose and choice.offer is None:  # fewer than 3 tries, all taken
+                raise mykey.MyKeyError("mykey.taken", "every proposed ID is taken: propose others")
+            if choice.offer is None:
+                choice.draw()
+            for _ in range(args.redraw):
+                choice.draw()
+            how = "chosen" if choice.mode is mykey.Mode.CHOOSING else f"drawn ({choice.draws} of 3)"
+            mykey_id = choice.accept()
+            mykey.create(conn, mykey_id, certificate)
+        except mykey.MyKeyError as exc:
+            print(f"refused: {exc.code}: {exc}", file=sys.stderr)
+            return 1
     print(f"{mykey_id}\t{how}")
     return 0
 
 
 def cmd_change(args: argparse.Namespace) -> int:
     from server import mykey
-    from server.db import connect, migrate
+    from server.db import operator_connection
 
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
-        conn.execute("BEGIN IMMEDIATE")  # the duplicate check and the change as one
+    with operator_connection(args.db) as conn:
         try:
-            mykey.change(conn, args.old, args.new)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    except mykey.MyKeyError as exc:
-        print(f"refused: {exc.code}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+            conn.execute("BEGIN IMMEDIATE")  # the duplicate check and the change as one
+            try:
+                mykey.change(conn, args.old, args.new)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except mykey.MyKeyError as exc:
+            print(f"refused: {exc.code}: {exc}", file=sys.stderr)
+            return 1
     print(f"{args.old} -> {args.new}")
     return 0
 
 
 def cmd_renew(args: argparse.Namespace) -> int:
-    from server.db import connect, migrate
+    from server.db import operator_connection
     from server.registry import add_successor
 
-    migrate(args.db)
-    conn = connect(args.db)
-    try:
+    with operator_connection(args.db) as conn:
         add_successor(conn, args.ca, args.old_serial, args.new_serial)
-    finally:
-        conn.close()
     print(f"{args.ca}: {args.new_serial} replaces {args.old_serial} at its first use")
     return 0
 

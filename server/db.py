@@ -35,6 +35,8 @@ import hmac
 import queue
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from server.dbapi import Connection, is_postgres
@@ -289,6 +291,18 @@ class Pool:
             conn.close()
         else:
             self._idle.put(conn)
+
+
+@contextmanager
+def operator_connection(db_path: str | Path) -> Iterator[Connection]:
+    """A durable connection on a migrated database, closed after: what each operator command
+    (``mykey-platform import-terminals``, ``add-crl``, ``mykey`` ...) works on."""
+    migrate(db_path)
+    conn = connect(db_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def migrate(db_path: str | Path) -> int:
