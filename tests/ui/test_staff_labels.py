@@ -120,14 +120,16 @@ def test_staff_list_cancel_and_reprint_waiting_jobs_as_the_cli_does(kiosk: Kiosk
             await pilot.click("#cancel-job")  # the first row: held1
             await until(pilot, lambda: table.row_count == 2)
             table.move_cursor(row=list(screen.states).index("cut1"))
+            await until(pilot, lambda: screen._selected() == "cut1")
             await pilot.click("#reprint-job")  # first press: look at the printer first
-            await pilot.pause()
+            await until(pilot, lambda: screen.armed == "cut1")
             seen["confirm"] = text_of(app.export_screenshot())
             assert jobs.state("cut1") is JobState.SENDING
             await pilot.click("#reprint-job")
             await until(pilot, lambda: table.row_count == 1)
             seen["reprinted"] = text_of(app.export_screenshot())
             table.move_cursor(row=0)
+            await until(pilot, lambda: screen._selected() == "held2")
             await pilot.click("#reprint-job")  # a held job is not "reprinted": it resumes
             await pilot.pause()
             seen["held"] = text_of(app.export_screenshot())
