@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringC
 B64_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
 
 
-def _b64(max_length: int, description: str) -> object:
+def b64_field(max_length: int, description: str) -> object:
+    """A base64 string field of at most ``max_length`` characters (OpenAPI format byte)."""
     return Field(
         pattern=B64_PATTERN,
         min_length=4,
@@ -84,12 +85,12 @@ class Challenge(BaseModel):
 
 
 class LookupRequest(_Request):
-    nonce: Annotated[str, _b64(64, "The challenge's nonce, base64")]
-    certificate: Annotated[str, _b64(16384, "User-authentication certificate, DER, base64")]
+    nonce: Annotated[str, b64_field(64, "The challenge's nonce, base64")]
+    certificate: Annotated[str, b64_field(16384, "User-authentication certificate, DER, base64")]
     signature: (
         Annotated[
             str,
-            _b64(
+            b64_field(
                 2048,
                 "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose), base64."
                 " Omitted (or null) for a certificate-only proof: then only issuers whose"
@@ -194,10 +195,11 @@ class RegistrationAccepted(BaseModel):
 
 
 class _CardProof(_Request):
-    nonce: Annotated[str, _b64(64, "The challenge's nonce, base64")]
-    certificate: Annotated[str, _b64(16384, "User-authentication certificate, DER, base64")]
+    nonce: Annotated[str, b64_field(64, "The challenge's nonce, base64")]
+    certificate: Annotated[str, b64_field(16384, "User-authentication certificate, DER, base64")]
     signature: Annotated[
-        str, _b64(2048, "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose)")
+        str,
+        b64_field(2048, "RSA PKCS#1 v1.5 signature over SHA-256(nonce || terminal ID || purpose)"),
     ]
     issuer_id: str = Field(pattern=r"^[0-9]{6}$", description="An issuer this terminal serves")
 

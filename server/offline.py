@@ -49,27 +49,21 @@ NONCE_BYTES = 32
 class OfflineAssertion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    nonce: str = Field(
-        pattern=models.B64_PATTERN,
-        min_length=4,
-        max_length=64,
-        description="terminal ID (8 ASCII digits) || Unix seconds (8 bytes BE) || 16 random",
-        json_schema_extra={"format": "byte"},
-    )
-    certificate: str = Field(
-        pattern=models.B64_PATTERN,
-        min_length=4,
-        max_length=16384,
-        description="User-authentication certificate, DER, base64",
-        json_schema_extra={"format": "byte"},
-    )
-    signature: str = Field(
-        pattern=models.B64_PATTERN,
-        min_length=4,
-        max_length=2048,
-        description="RSA PKCS#1 v1.5 over SHA-256(nonce || terminal ID || 'offline'), base64",
-        json_schema_extra={"format": "byte"},
-    )
+    nonce: Annotated[
+        str,
+        models.b64_field(
+            64, "terminal ID (8 ASCII digits) || Unix seconds (8 bytes BE) || 16 random"
+        ),
+    ]
+    certificate: Annotated[
+        str, models.b64_field(16384, "User-authentication certificate, DER, base64")
+    ]
+    signature: Annotated[
+        str,
+        models.b64_field(
+            2048, "RSA PKCS#1 v1.5 over SHA-256(nonce || terminal ID || 'offline'), base64"
+        ),
+    ]
 
 
 class RevocationList(BaseModel):
