@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from appliance.errors import CardNotRegistered, ClockNotSynchronised, PinBlocked
@@ -83,6 +84,27 @@ class TapOutcome:
     printed: PrintedLabel
 
 
+def prove_tap(
+    pending: PendingTap,
+    pin: Pin | None,
+    digest: Callable[[Challenge], bytes] = challenge_digest,
+) -> CardProof:
+    """The PIN to the card once (where the issuer requires it), then the card's signature over
+    ``digest(challenge)``: the one place every flow (lookup, registration, bookmobile) spends
+    the patron's PIN, so "once per action, never retried" holds in one piece of code.
+
+    Does not wipe ``pending``: the caller does, whatever happens (its ``finally``).
+    """
+    if pending.session is None or pending.read is None or pending.challenge is None:
+        raise ValueError("this tap was already used or wiped")
+    if pending.pin_required:
+        if pin is None:
+            raise ValueError("this issuer requires a PIN")
+        pending.session.verify_pin(pin)  # exactly once, whatever happens next
+    signature = pending.session.sign(digest_info(digest(pending.challenge)))
+    return CardProof(pending.read.certificate, pending.challenge.nonce, signature)
+
+
 def refuse_unsynchronised(clock_sync: ClockSync | None) -> None:
     """Refuse a dated label before the card is touched (no PIN spent) while the clock is not
     NTP-synchronised: the Pi has no RTC, so before sync the date may be any day.
@@ -149,7 +171,7 @@ class TapFlow:
         choose one, and so that staff can hand a number over without a label (methods A-C).
         """
         try:
-            proof = self._prove(pending, pin)
+            proof = prove_tap(pending, pin)
         finally:
             pending.wipe()
         matches = self._platform.lookup(proof)
@@ -180,13 +202,3 @@ class TapFlow:
             issued_on=self._clock.today().isoformat(),
             valid_hours=token.hours_text() if token else "",
         )
-
-    def _prove(self, pending: PendingTap, pin: Pin | None) -> CardProof:
-        if pending.session is None or pending.read is None or pending.challenge is None:
-            raise ValueError("this tap was already used or wiped")
-        if pending.pin_required:
-            if pin is None:
-                raise ValueError("this issuer requires a PIN")
-            pending.session.verify_pin(pin)  # exactly once, whatever happens next
-        signature = pending.session.sign(digest_info(challenge_digest(pending.challenge)))
-        return CardProof(pending.read.certificate, pending.challenge.nonce, signature)

@@ -31,9 +31,9 @@ from typing import Protocol
 
 from appliance.daytokens import TokenPolicy
 from appliance.errors import TrustMissing
-from appliance.flow import PendingTap, read_card, refuse_unsynchronised
+from appliance.flow import PendingTap, prove_tap, read_card, refuse_unsynchronised
 from appliance.ports import CardReader, ClockSync, LabelPrinter, Outbox
-from appliance.proof import challenge_digest, digest_info
+from appliance.proof import challenge_digest
 from appliance.values import CardNumber, Challenge, LabelJob, Pin, PrintedLabel
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,8 @@ class OfflineTapFlow:
     def finish(self, pending: PendingTap, pin: Pin | None) -> ProvisionalOutcome:
         """PIN once, signature, local check, token, stored assertion, provisional label."""
         try:
-            certificate, nonce, signature = self._sign(pending, pin)
+            proof = prove_tap(pending, pin, lambda challenge: offline_digest(challenge.nonce))
+            certificate, nonce, signature = proof.certificate, proof.nonce, proof.signature
         finally:
             pending.wipe()
         _, signed_at = read_nonce(nonce)
@@ -200,14 +201,3 @@ class OfflineTapFlow:
         self._events.record("offline_label_printed", issuer_id=policy.issuer.issuer_id)
         log.info("provisional label %s printed for issuer %s", job.job_id, policy.issuer.issuer_id)
         return ProvisionalOutcome(job, printed)
-
-    def _sign(self, pending: PendingTap, pin: Pin | None) -> tuple[bytes, bytes, bytes]:
-        if pending.session is None or pending.read is None or pending.challenge is None:
-            raise ValueError("this tap was already used or wiped")
-        if pending.pin_required:
-            if pin is None:
-                raise ValueError("this issuer requires a PIN")
-            pending.session.verify_pin(pin)  # exactly once, whatever happens next
-        nonce = pending.challenge.nonce
-        signature = pending.session.sign(digest_info(offline_digest(nonce)))
-        return pending.read.certificate, nonce, signature

@@ -16,9 +16,8 @@ import logging
 import unicodedata
 
 from appliance.checkdigits import problems
-from appliance.flow import PendingTap, read_card
+from appliance.flow import PendingTap, prove_tap, read_card
 from appliance.ports import CardReader, RegisteredServiceId, ServiceIds
-from appliance.proof import challenge_digest, digest_info
 from appliance.values import CardNumber, CardProof, Issuer, Pin, Symbology
 
 log = logging.getLogger(__name__)
@@ -84,15 +83,7 @@ class ServiceIdFlow:
     def prove(self, pending: PendingTap, pin: Pin | None) -> CardProof:
         """Send the PIN to the card once (where required) and sign; the tap is wiped either way."""
         try:
-            if pending.session is None or pending.read is None or pending.challenge is None:
-                raise ValueError("this tap was already used or wiped")
-            if pending.pin_required:
-                if pin is None:
-                    raise ValueError("this issuer requires a PIN")
-                pending.session.verify_pin(pin)  # exactly once, whatever happens next
-            digest = digest_info(challenge_digest(pending.challenge))
-            signature = pending.session.sign(digest)
-            return CardProof(pending.read.certificate, pending.challenge.nonce, signature)
+            return prove_tap(pending, pin)
         finally:
             pending.wipe()
 
