@@ -76,6 +76,11 @@ class KioskConfig:
     # The image leaves it in the data partition (the root is read-only), owned by the kiosk
     # user; a SIP2 gateway on the same box points here too.
     device_secret: str = ""
+    # First boot without a provisioning file (the image's /etc/kiosk/setup.toml): the settings
+    # file the setup wizard writes once it has registered (the terminal ID and platform address
+    # it was given), which the next start reads; "" = the wizard saves no settings (the
+    # configuration already names the terminal and the platform).
+    setup_saves_to: str = ""
     sip2_store: str = ""  # the token store shared with the gateway; "" = data_dir's
     sip2_status: str = ""  # the gateway's counts-only status file, for doctor; "" = data_dir's
     # UI (issue 6): hand-over method C and per-issuer method overrides

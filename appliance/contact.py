@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 REQUIRED = ("place", "name", "postal_code", "address", "phone", "email")
 _DASHES = "-‐‑‒–—―−ー"  # what a hyphen looks like after NFKC on a Japanese keyboard
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_URL = re.compile(r"^(https?)://([^/\s:]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?(/\S*)?$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,29 @@ def contact_problems(details: ContactDetails) -> list[Problem]:
     if d.email and d.email_again != d.email:
         found.append(Problem("email_again", "form.email_again"))
     return found
+
+
+def url_parts(url: str) -> tuple[str, str] | None:
+    """``(scheme, host)`` of an http(s) URL of the platform, or None when it is not one."""
+    m = _URL.match(url)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def platform_url_problems(url: str) -> list[Problem]:
+    """The platform's address, as the wizard takes it (the provisioning file has the same rule).
+
+    https only, except a loopback test platform; a host under ``.invalid`` (RFC 2606) is the
+    image's placeholder, left for the technician to replace, never a platform to register with.
+    """
+    url = _clean(url)
+    if not url:
+        return [Problem("platform_url", "form.required")]
+    parts = url_parts(url)
+    if parts is None:
+        return [Problem("platform_url", "form.platform_url")]
+    scheme, host = parts
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
+        return [Problem("platform_url", "form.platform_url.https")]
+    if host.lower().rstrip(".").endswith(".invalid"):
+        return [Problem("platform_url", "form.platform_url.placeholder")]
+    return []

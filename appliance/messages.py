@@ -579,6 +579,29 @@ CATALOGUE: dict[str, Message] = {
         "ID発行者コードは6桁の数字です（空欄はサーバーの既定）",
         "The ID-issuer code is 6 digits (empty: the platform's default)",
     ),
+    # first boot without a provisioning file (issue 7): the wizard also takes the platform's
+    # address and saves what it learnt for the next start
+    "setup.platform": Message(
+        "プラットフォームのアドレス（市区町村から届いたもの）",
+        "The platform's address (from the municipality)",
+    ),
+    "field.platform_url": Message("アドレス（https://…）", "Address (https://…)"),
+    "form.platform_url": Message(
+        "アドレスの形ではありません（例 https://mykey.example.lg.jp/）",
+        "Not an address (e.g. https://mykey.example.lg.jp/)",
+    ),
+    "form.platform_url.https": Message(
+        "https:// で始めてください（http:// は試験用の 127.0.0.1 のみ）",
+        "Must start with https:// (http:// only for a loopback test platform)",
+    ),
+    "form.platform_url.placeholder": Message(
+        "見本のアドレスのままです。市区町村から届いたアドレスにしてください",
+        "Still the sample address: type the one the municipality gave you",
+    ),
+    "setup.save_failed": Message(
+        "登録はできましたが、設定を保存できませんでした。技術担当者に連絡してください。",
+        "Registered, but the settings could not be saved. Please call the technician.",
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.config import PRINTERS
+from appliance.contact import LOOPBACK_HOSTS, url_parts
 from appliance.errors import ProvisioningError
 
 PLACEHOLDER_PASSWORDS = frozenset({"change-me-now", "", "password"})
@@ -29,7 +30,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "wifi": ("country", "ssid", "psk", "hidden"),
 }
 REQUIRED = ("terminal", "platform", "library")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _PEM = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*(?P<body>[A-Za-z0-9+/=\s]*?)\s*-----END CERTIFICATE-----"
 )
@@ -150,16 +150,16 @@ def _platform(t: dict[str, Any], ca_file_text: str | None, c: _Checker) -> tuple
     url = c.text(t, "platform", "url", required=True) or ""
     loopback = False
     if url:
-        m = re.match(r"^(https?)://([^/\s:]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?(/\S*)?$", url)
-        if not m:
+        parts = url_parts(url)
+        if parts is None:
             c.bad(
                 "platform.url",
                 f"URL の形式が正しくありません: {url!r}",
                 f"not a valid http(s) URL: {url!r}",
             )
         else:
-            loopback = m.group(2) in LOOPBACK_HOSTS
-            if m.group(1) == "http" and not loopback:
+            loopback = parts[1] in LOOPBACK_HOSTS
+            if parts[0] == "http" and not loopback:
                 c.bad(
                     "platform.url",
                     "https:// にしてください（http:// は試験用の 127.0.0.1 のみ）",

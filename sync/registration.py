@@ -46,15 +46,22 @@ class PlatformRegistrar:
     def __repr__(self) -> str:
         return f"PlatformRegistrar({self._base_url!r})"
 
-    def register_terminal(self, terminal_id: str, password: str, contact: ContactDetails) -> None:
-        """Raises only ``KioskError``: ``RegistrationInvalid`` lists every problem at once."""
+    def register_terminal(
+        self, terminal_id: str, password: str, contact: ContactDetails, platform_url: str = ""
+    ) -> None:
+        """Raises only ``KioskError``: ``RegistrationInvalid`` lists every problem at once.
+
+        ``platform_url`` is the address the first-boot wizard was given ("" = the configured
+        one); the kiosk's own client keeps its address, so it takes the new credentials only
+        when the two are the same (otherwise the kiosk starts again with the saved address)."""
+        base_url = platform_url or self._base_url
         details = dataclasses.asdict(contact.normalised())
         sent = json.dumps([terminal_id, self._fingerprint, details], sort_keys=True)
         key = hashlib.sha256(sent.encode()).hexdigest()[:40]
         with PlatformClient(
-            self._base_url, terminal_id, password, self._fingerprint, verify=self._verify
+            base_url, terminal_id, password, self._fingerprint, verify=self._verify
         ) as client:
             client.register_terminal(details, key)
         enrol(self._store, TerminalIdentity(terminal_id, password, self._fingerprint), self._secret)
-        if self._kiosk_client is not None:
+        if self._kiosk_client is not None and base_url == self._base_url:
             self._kiosk_client.session.use_credentials(terminal_id, password)

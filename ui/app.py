@@ -104,6 +104,7 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
         self.held_screen: ResultScreen | None = None  # the patron's "label kept" screen
         self.link_key = ""  # the status line's message key (ui/poll.py)
         self.restart = False  # the first-boot wizard enrolled the kiosk: main() builds it again
+        self.settings_path: str | None = None  # where the first-boot wizard saved the settings
         self._session = 0
         self.last_outcome: TapOutcome | ProvisionalOutcome | None = None
         # pcsc/vpcd readers only; getattr: tests may hand in a bare namespace for a kiosk
@@ -133,7 +134,12 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
         if getattr(self.kiosk, "needs_setup", False):  # first boot: no identity yet
             from ui.setup import SetupScreen
 
-            return SetupScreen(self.kiosk.config.terminal_id)
+            config = self.kiosk.config
+            if config.setup_saves_to:  # the image without a provisioning file
+                log.info("first boot: setup wizard (saves to %s)", config.setup_saves_to)
+                return SetupScreen("", platform_url=config.platform_url)
+            log.info("first boot: setup wizard")
+            return SetupScreen(config.terminal_id)
         if self.reenrol:
             from ui.setup import ReenrolmentScreen
 
@@ -481,12 +487,13 @@ class ReenrolmentApp(App[None]):
         self.push_screen(ReenrolmentScreen())
 
 
-def main() -> int:
+def main(config_path: str | None = None) -> int:
+    """``config_path``: the settings file; None = ``KIOSK_CONFIG`` (or none)."""
     from ui.settings import read_library_texts, read_settings
     from ui.wiring import build_kiosk
 
     try:
-        config = read_settings()
+        config = read_settings(config_path)
         kiosk = build_kiosk(config)
     except ConfigError as exc:
         print(bilingual(exc.key), file=sys.stderr)
@@ -501,7 +508,7 @@ def main() -> int:
         print(bilingual(exc.key), file=sys.stderr)
         print(f"({exc})", file=sys.stderr)
         return 3
-    kiosk.instructions.update(read_library_texts())
+    kiosk.instructions.update(read_library_texts(config_path))
     offline = None
     try:
         if kiosk.config.offline_token_low:  # a bookmobile kiosk (issue 9)
@@ -516,7 +523,7 @@ def main() -> int:
         kiosk.close()
     if app.restart:  # first boot: enrolled now, so start with the stored credentials
         log.info("setup done: starting again with the enrolled terminal")
-        return main()
+        return main(app.settings_path or config_path)  # the wizard's saved settings, if any
     print(f"labels: {kiosk.labels_dir}")
     return 0
 

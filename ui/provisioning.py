@@ -40,6 +40,7 @@ from typing import Any
 from appliance.errors import ConfigError, ProvisioningError
 from appliance.messages import bilingual
 from appliance.provision import Provisioning, ca_file_name, validate
+from ui.settings import fsync_dir, toml_value, write_atomically
 
 ERROR_FILE = "kiosk-provision-error.txt"
 SETTINGS_FILE = "kiosk.toml"
@@ -98,34 +99,6 @@ def _x509_problems(pem: str) -> list[str]:
         for c in certs
         if c.not_valid_after_utc < now
     ]
-
-
-def _write(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write-then-rename with fsync, so a power cut leaves the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _toml_value(value: str | int | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
 def _wpa_config(plan: Provisioning) -> str:
@@ -188,7 +161,7 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
     settings = plan.kiosk_settings()
     settings["terminal_password"] = ""  # sealed in the store: "" = the enrolled one
     if plan.platform_ca_pem:
-        _write(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
+        write_atomically(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
         written.append(data_dir / CA_FILE)
         # what the platform client verifies TLS against (sync/tls.py); relative = data folder
         settings["platform_ca"] = CA_FILE
@@ -196,8 +169,8 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
         "# written by kioskctl provision from kiosk-provision.toml; edit with care",
         "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",
     ]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
-    _write(data_dir / SETTINGS_FILE, "\n".join(lines) + "\n")
+    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    write_atomically(data_dir / SETTINGS_FILE, "\n".join(lines) + "\n")
     written.append(data_dir / SETTINGS_FILE)
     record: dict[str, Any] = {
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -210,11 +183,12 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
         "wifi_ssid": plan.wifi.ssid if plan.wifi else "",
         "credential_store": f"{STORE_FILE}: sealed (AES-GCM, device secret, this board)",
     }
-    _write(data_dir / RECORD_FILE, json.dumps(record, ensure_ascii=False, indent=2) + "\n", 0o644)
+    record_text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    write_atomically(data_dir / RECORD_FILE, record_text, 0o644)
     written.append(data_dir / RECORD_FILE)
     if plan.wifi is not None and system_dir is not None:
         system_dir.mkdir(parents=True, exist_ok=True)
-        _write(system_dir / WIFI_FILE, _wpa_config(plan))
+        write_atomically(system_dir / WIFI_FILE, _wpa_config(plan))
         written.append(system_dir / WIFI_FILE)
     if owner:
         for path in written:
@@ -237,7 +211,7 @@ def wipe(path: Path) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     path.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def report(source: Path, problems: list[str]) -> str:
@@ -254,7 +228,7 @@ def run_import(source: Path, data_dir: Path, system_dir: Path | None, owner: str
     except ProvisioningError as exc:
         text = report(source, exc.problems)
         print(text, end="")
-        _write(error_file, text.replace("\n", "\r\n"), 0o644)  # CRLF: readable in Notepad
+        write_atomically(error_file, text.replace("\n", "\r\n"), 0o644)  # CRLF: readable in Notepad
         return 2
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     try:
@@ -262,7 +236,7 @@ def run_import(source: Path, data_dir: Path, system_dir: Path | None, owner: str
     except ConfigError as exc:  # e.g. a device secret left by another user: the technician's
         text = report(source, exc.problems)
         print(text, end="")
-        _write(error_file, text.replace("\n", "\r\n"), 0o644)
+        write_atomically(error_file, text.replace("\n", "\r\n"), 0o644)
         return 2
     for path in written:
         print(f"wrote {path}")

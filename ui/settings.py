@@ -7,6 +7,7 @@ files. Validation itself is :func:`appliance.config.load_config`.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -74,3 +75,61 @@ def read_library_texts(
     if problems:
         raise ConfigError(problems)
     return texts
+
+
+def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write-then-rename with fsync, so a power cut leaves the old file or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def toml_value(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def save_setup(saves_to: str, updates: dict[str, str], env: dict[str, str] | None = None) -> Path:
+    """What the first-boot wizard learnt, saved for the next start: the settings file the kiosk
+    started from (``KIOSK_CONFIG``, the image's first-boot file) with ``updates`` in, written to
+    ``saves_to`` (the data partition's ``kiosk.toml``, which ``kiosk-session`` prefers from then
+    on). Raises ``OSError`` or ``ConfigError`` (the result would not load: nothing is written).
+
+    The password is never among them: the wizard sealed it in the store, so the file says
+    ``terminal_password = ""`` (the enrolled one). ``setup_saves_to`` is left out: the saved
+    file is the kiosk's own settings from then on, not another first boot.
+    """
+    env = dict(os.environ if env is None else env)
+    values = _read_file(env.get(f"{ENV_PREFIX}CONFIG"))
+    values.pop("setup_saves_to", None)
+    values.update(updates, terminal_password="")
+    target = Path(saves_to)
+    flat = {k: v for k, v in values.items() if k != LIBRARY_TABLE}
+    load_config({"data_dir": default_data_dir(), **flat})  # a ConfigError before any write
+    lines = [
+        "# written by the kiosk's setup wizard at first boot (no kiosk-provision.toml)",
+        "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",
+    ]
+    lines += [f"{key} = {toml_value(value)}" for key, value in flat.items()]
+    for issuer_id, entry in values.get(LIBRARY_TABLE, {}).items():  # each library's own texts
+        lines.append(f"\n[{LIBRARY_TABLE}.{json.dumps(str(issuer_id))}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, "\n".join(lines) + "\n")
+    return target

@@ -10,6 +10,7 @@ wizard says so rather than pretending.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from typing import ClassVar, Protocol
 
@@ -20,10 +21,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Paste
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from appliance.contact import ContactDetails, Problem, contact_problems, credential_problems
-from appliance.errors import KioskError
+from appliance.contact import (
+    ContactDetails,
+    Problem,
+    contact_problems,
+    credential_problems,
+    platform_url_problems,
+)
+from appliance.errors import ConfigError, KioskError
 from appliance.values import Issuer
 from ui.screens import KioskScreen, both
+from ui.settings import save_setup
+
+log = logging.getLogger(__name__)
 
 # (field, secret?) in the order of the ministry's registration screen
 FIELDS: tuple[tuple[str, bool], ...] = (
@@ -49,8 +59,9 @@ class TerminalRegistrar(Protocol):
     """
 
     def register_terminal(
-        self, terminal_id: str, password: str, contact: ContactDetails
-    ) -> None: ...
+        self, terminal_id: str, password: str, contact: ContactDetails, platform_url: str = ""
+    ) -> None:
+        """``platform_url``: the address typed at first boot; "" = the configured one."""
 
 
 class NoPasteInput(Input):
@@ -70,6 +81,8 @@ def all_problems(values: dict[str, str]) -> list[Problem]:
     issuer = unicodedata.normalize("NFKC", values.get("issuer_id", "")).strip()
     if issuer and not (len(issuer) == 6 and issuer.isascii() and issuer.isdigit()):
         found.append(Problem("issuer_id", "field.issuer_id.digits"))  # "" = platform's default
+    if "platform_url" in values:  # first boot only: the wizard asks for the address too
+        found = platform_url_problems(values["platform_url"]) + found
     return found
 
 
@@ -80,15 +93,23 @@ RESTART_DELAY_S = 3.0  # long enough to read "registered" before the kiosk start
 class SetupScreen(KioskScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.to_idle", "戻る / Back")]
 
-    def __init__(self, terminal_id: str = "") -> None:
+    def __init__(self, terminal_id: str = "", *, platform_url: str | None = None) -> None:
+        """``platform_url`` not None: first boot without a provisioning file, where the wizard
+        also takes the platform's address (prefilled with the image's, if it has one) and saves
+        it with the terminal ID for the next start (``setup_saves_to``)."""
         super().__init__()
         self._terminal_id = terminal_id
+        self._platform_url = platform_url
+        self._fields = FIELDS if platform_url is None else (("platform_url", False), *FIELDS)
 
     def compose(self) -> ComposeResult:
+        prefilled = {"terminal_id": self._terminal_id, "platform_url": self._platform_url or ""}
         with VerticalScroll(id="main"):
             yield Static(self.say("setup.title"), id="title")
-            for name, secret in FIELDS:
-                if name == "terminal_id":
+            for name, secret in self._fields:
+                if name == "platform_url":
+                    yield Static(self.say("setup.platform"), classes="section")
+                elif name == "terminal_id":
                     yield Static(self.say("setup.credentials"), classes="section")
                 elif name == "place":
                     yield Static(self.say("setup.contact"), classes="section")
@@ -96,7 +117,7 @@ class SetupScreen(KioskScreen):
                     yield Static(self.say(f"field.{name}"), classes="label")
                     kind = NoPasteInput if name == "email_again" else Input
                     yield kind(
-                        value=self._terminal_id if name == "terminal_id" else "",
+                        value=prefilled.get(name, ""),
                         password=secret,
                         id=f"in-{name}",
                     )
@@ -135,7 +156,7 @@ class SetupScreen(KioskScreen):
         typed.display, pick.display = False, True
 
     def values(self) -> dict[str, str]:
-        found = {name: self.query_one(f"#in-{name}", Input).value for name, _ in FIELDS}
+        found = {name: self.query_one(f"#in-{name}", Input).value for name, _ in self._fields}
         pick = self.query_one("#pick-issuer_id", Select)
         if pick.display:
             found["issuer_id"] = "" if pick.value is Select.NULL else str(pick.value)
@@ -155,7 +176,7 @@ class SetupScreen(KioskScreen):
         by_field: dict[str, list[str]] = {}
         for problem in found:
             by_field.setdefault(problem.field, []).append(self.say(problem.key))
-        for name, _ in FIELDS:
+        for name, _ in self._fields:
             error = self.query_one(f"#err-{name}", Static)
             error.update("\n".join(by_field.get(name, [])))
             error.set_class(name in by_field, "-shown")
@@ -171,21 +192,36 @@ class SetupScreen(KioskScreen):
         state.update(self.say("setup.sending"))
         values = self.values()
         details = ContactDetails(**{k: values[k] for k in _CONTACT_FIELDS}).normalised()
-        self._register(registrar, values["terminal_id"].strip(), values["password"], details)
+        tid = unicodedata.normalize("NFKC", values["terminal_id"]).strip()
+        url = unicodedata.normalize("NFKC", values.get("platform_url", "")).strip()
+        self._register(registrar, tid, values["password"], details, url)
         return found
 
     @work(thread=True, exclusive=True, group="platform")
     def _register(
-        self, registrar: TerminalRegistrar, tid: str, password: str, details: ContactDetails
+        self,
+        registrar: TerminalRegistrar,
+        tid: str,
+        password: str,
+        details: ContactDetails,
+        url: str,
     ) -> None:
-        key = "setup.done"
         try:
-            registrar.register_terminal(tid, password, details)
+            registrar.register_terminal(tid, password, details, platform_url=url)
         except KioskError as exc:
-            key = exc.key
-        self.app.call_from_thread(self._registered, key)
+            self.app.call_from_thread(self._registered, exc.key)
+            return
+        key, saved = "setup.done", ""
+        if self._platform_url is not None:  # first boot: save what the next start needs
+            saves_to = self.app.kiosk.config.setup_saves_to  # type: ignore[attr-defined]
+            try:
+                saved = str(save_setup(saves_to, {"terminal_id": tid, "platform_url": url}))
+            except (OSError, ConfigError) as exc:  # enrolled, but the next start would not know
+                log.error("setup: settings not saved to %s: %s", saves_to, exc)
+                key = "setup.save_failed"
+        self.app.call_from_thread(self._registered, key, saved)
 
-    def _registered(self, key: str) -> None:
+    def _registered(self, key: str, saved: str = "") -> None:
         if not self.is_attached:
             return
         app = self.app
@@ -198,6 +234,7 @@ class SetupScreen(KioskScreen):
             app.kiosk.needs_setup = False  # type: ignore[attr-defined]
         if first_boot:  # the parts were built without credentials: build them again (main)
             app.restart = True  # type: ignore[attr-defined]
+            app.settings_path = saved or None  # type: ignore[attr-defined]
             self.set_timer(RESTART_DELAY_S, app.exit)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from appliance.config import load_config
-from appliance.contact import ContactDetails, contact_problems, credential_problems
+from appliance.contact import (
+    ContactDetails,
+    contact_problems,
+    credential_problems,
+    platform_url_problems,
+)
 from appliance.errors import ConfigError
 from appliance.messages import CATALOGUE
 
@@ -64,9 +69,31 @@ def test_credentials(tid: str, password: str, expected: list[tuple[str, str]]) -
     assert [(p.field, p.key) for p in credential_problems(tid, password)] == expected
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://mykey.example.lg.jp/", []),
+        ("ｈｔｔｐｓ：／／mykey.example.lg.jp", []),  # typed on a Japanese keyboard
+        ("http://127.0.0.1:8765", []),  # a loopback test platform
+        ("https://[::1]:8443/v1", []),
+        ("", ["form.required"]),
+        ("mykey.example.lg.jp", ["form.platform_url"]),
+        ("https://exa mple.jp", ["form.platform_url"]),
+        ("http://mykey.example.lg.jp/", ["form.platform_url.https"]),
+        ("https://mykey-platform.invalid/", ["form.platform_url.placeholder"]),
+        ("https://MYKEY.INVALID./", ["form.platform_url.placeholder"]),
+    ],
+)
+def test_platform_url(url: str, expected: list[str]) -> None:
+    problems = platform_url_problems(url)
+    assert [p.key for p in problems] == expected
+    assert {p.field for p in problems} <= {"platform_url"}
+
+
 def test_every_form_key_has_a_message() -> None:
     keys = {"form.required", "form.terminal_id", "form.postal_code", "form.phone",
-            "form.email", "form.email_again"}  # fmt: skip
+            "form.email", "form.email_again", "form.platform_url", "form.platform_url.https",
+            "form.platform_url.placeholder"}  # fmt: skip
     assert keys <= CATALOGUE.keys()
 
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Select, Static
 
 from appliance.config import load_config
-from appliance.errors import ReEnrolmentNeeded
+from appliance.errors import ConfigError, ReEnrolmentNeeded
 from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL
 from tests.ui.fakes import text_of, until
 from ui.app import KioskApp
-from ui.setup import SetupScreen
+from ui.settings import read_settings, save_setup
+from ui.setup import RESTART_DELAY_S, SetupScreen
 from ui.wiring import build_kiosk
 
 CONTACT = {
@@ -106,3 +108,129 @@ def test_an_enrolled_kiosk_s_wizard_offers_the_served_issuers(
     finally:
         kiosk.close()
     assert picked == [DEMO_ISSUER_ID]
+
+
+def _image_first_boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """What the image does without a provisioning file: ``kiosk-session`` points KIOSK_CONFIG
+    at the read-only /etc/kiosk/setup.toml (the placeholder address, where to save) instead."""
+    saves_to = tmp_path / "data" / "kiosk.toml"
+    setup = tmp_path / "setup.toml"
+    setup.write_text(
+        'platform_url = "https://mykey-platform.invalid/"\n'
+        f'setup_saves_to = "{saves_to}"\n'
+        'card_reader = "virtual"\n'
+        '\n[library."131016"]\ninstructions_ja = "2階の自動貸出機へ"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KIOSK_CONFIG", str(setup))
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    return setup, saves_to
+
+
+def test_image_first_boot_asks_for_the_platform_and_saves_the_settings(
+    tmp_path: Path, platform_server, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    credentials = platform_server.add_terminal()
+    _, saves_to = _image_first_boot(tmp_path, monkeypatch)
+    kiosk = build_kiosk(read_settings())
+    app = KioskApp(kiosk)
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=(110, 70)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            screen = app.screen
+            url = screen.query_one("#in-platform_url", Input)
+            seen.append(url.value)
+            assert screen.query_one("#in-terminal_id", Input).value == ""  # no sample ID
+            values = {**CONTACT, "terminal_id": credentials.terminal_id,
+                      "password": credentials.password, "issuer_id": DEMO_ISSUER_ID}  # fmt: skip
+            for name, value in values.items():
+                screen.query_one(f"#in-{name}", Input).value = value
+            await pilot.click("#register")
+            await pilot.pause()
+            seen.append(text_of(app.export_screenshot()))  # the placeholder is refused
+            url.value = "http://mykey.example.lg.jp/"
+            await pilot.click("#register")
+            await pilot.pause()
+            seen.append(text_of(app.export_screenshot()))  # plain http only on loopback
+            url.value = platform_server.base_url
+            await pilot.click("#register")
+            state = screen.query_one("#setup-state", Static)
+            await until(pilot, lambda: "restarts" in str(state.render()))
+            await until(pilot, lambda: not app.is_running, timeout=10)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        kiosk.close()
+    assert seen[0] == "https://mykey-platform.invalid/"
+    assert "見本のアドレスのまま" in seen[1] and "Still the sample address" in seen[1]
+    assert "https:// で始めて" in seen[2] and "http:// only for a loopback" in seen[2]
+    assert app.restart and app.settings_path == str(saves_to)
+    saved = tomllib.loads(saves_to.read_text(encoding="utf-8"))
+    assert saved["terminal_id"] == credentials.terminal_id
+    assert saved["platform_url"] == platform_server.base_url
+    assert saved["terminal_password"] == "" and "setup_saves_to" not in saved
+    assert saved["library"]["131016"]["instructions_ja"] == "2階の自動貸出機へ"  # kept as it was
+    assert credentials.password not in saves_to.read_text(encoding="utf-8")
+    assert saves_to.stat().st_mode & 0o077 == 0
+    # what main() does next: start from the saved file; it signs in with the sealed password
+    again = build_kiosk(read_settings(str(saves_to)))
+    try:
+        assert not again.needs_setup
+        assert again.config.terminal_id == credentials.terminal_id
+        assert [i.issuer_id for i in again.platform.issuers()] == [DEMO_ISSUER_ID]
+    finally:
+        again.close()
+
+
+def test_image_first_boot_that_cannot_save_says_so_and_does_not_restart(
+    tmp_path: Path, platform_server, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    credentials = platform_server.add_terminal()
+    setup, _ = _image_first_boot(tmp_path, monkeypatch)
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    blocked = tmp_path / "not-a-folder" / "kiosk.toml"  # its parent is a file: OSError
+    setup.write_text(
+        setup.read_text(encoding="utf-8").replace(
+            str(tmp_path / "data" / "kiosk.toml"), str(blocked)
+        ),
+        encoding="utf-8",
+    )
+    kiosk = build_kiosk(read_settings())
+    app = KioskApp(kiosk)
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=(110, 70)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            screen = app.screen
+            values = {**CONTACT, "terminal_id": credentials.terminal_id,
+                      "password": credentials.password,
+                      "platform_url": platform_server.base_url,
+                      "issuer_id": DEMO_ISSUER_ID}  # fmt: skip
+            for name, value in values.items():
+                screen.query_one(f"#in-{name}", Input).value = value
+            await pilot.click("#register")
+            state = screen.query_one("#setup-state", Static)
+            await until(pilot, lambda: "could not be saved" in str(state.render()))
+            await pilot.pause(RESTART_DELAY_S + 0.5)  # no restart is pending
+            seen.append(text_of(app.export_screenshot()))
+            assert app.is_running
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        kiosk.close()
+    assert "設定を保存できませんでした" in seen[0] and not app.restart
+    assert not blocked.exists()
+
+
+def test_saved_settings_that_would_not_load_are_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, saves_to = _image_first_boot(tmp_path, monkeypatch)
+    with pytest.raises(ConfigError):
+        save_setup(str(saves_to), {"terminal_id": "123", "platform_url": "https://x.example/"})
+    assert not saves_to.exists() and not saves_to.parent.exists()

@@ -27,7 +27,10 @@ class RecordingRegistrar:
         self.calls: list[tuple[str, str, ContactDetails]] = []
         self.refuse = refuse
 
-    def register_terminal(self, terminal_id: str, password: str, contact: ContactDetails) -> None:
+    def register_terminal(
+        self, terminal_id: str, password: str, contact: ContactDetails, platform_url: str = ""
+    ) -> None:
+        assert platform_url == ""  # an enrolled kiosk's wizard: the configured platform
         self.calls.append((terminal_id, password, contact))
         if self.refuse:
             raise TerminalRejected("terminal 00052459: ID or password refused")

@@ -80,10 +80,13 @@ def _error(key: str, **params: object) -> Callable[[], Screen[None]]:
     return lambda: ResultScreen(key, error=True, params=params)
 
 
-def _setup_with_problems() -> SetupScreen:
-    screen = SetupScreen("0005245")
+def _setup_with_problems(platform_url: str | None = None) -> SetupScreen:
+    screen = SetupScreen("0005245", platform_url=platform_url)
     screen.call_after_refresh(screen.submit)
     return screen
+
+
+IMAGE_PLACEHOLDER = "https://mykey-platform.invalid/"  # the image's first-boot address
 
 
 TYPED = "180000001" + compute("180000001", "mod10w21")  # what staff typed on the confirm screen
@@ -135,6 +138,8 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "lookup-revealed": lambda: _lookup(revealed=True),
     "setup": lambda: SetupScreen("00052459"),
     "setup-problems": _setup_with_problems,
+    "setup-first-boot": lambda: SetupScreen("", platform_url=IMAGE_PLACEHOLDER),
+    "setup-first-boot-problems": lambda: _setup_with_problems(IMAGE_PLACEHOLDER),
     "register-form": lambda: ServiceIdFormScreen(ServiceIdSession(REGISTER)),
     "register-form-problems": _form_with_problems,
     "register-wait": lambda: ServiceIdWaitScreen(_service()),
@@ -155,8 +160,9 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
 }
 # name -> (screen, language mode index into LANGUAGE_MODES, style)
 ONE_LANGUAGE = ("idle", "pin-last-try", "choice", "done-library-text", "error-unregistered",
-                "lookup", "setup-problems", "reenrolment", "register-form-problems",
-                "register-confirm", "label-jobs", "idle-offline")  # fmt: skip
+                "lookup", "setup-problems", "setup-first-boot-problems", "reenrolment",
+                "register-form-problems", "register-confirm", "label-jobs",
+                "idle-offline")  # fmt: skip
 VARIANTS: dict[str, tuple[str, int, str]] = {
     **{f"{name}-ja-only": (name, 1, "") for name in ONE_LANGUAGE},
     **{f"{name}-en-only": (name, 2, "") for name in ONE_LANGUAGE},
