@@ -24,6 +24,11 @@ user=kiosk  # named in the units and udev rules of the overlay too
 : "${KIOSK_JOURNAL_MAX:=32M}"
 : "${KIOSK_CONSOLES:=ttyS1,115200 tty3}"
 : "${KIOSK_REQUIRE_CLOCK_SYNC:=true}"
+# first boot without kiosk-provision.toml: the setup wizard's prefilled platform address (the
+# .invalid placeholder is refused: the technician types the municipality's), and more kiosk.toml
+# lines for such a kiosk (e.g. its printer), which the wizard saves with what it was told
+: "${KIOSK_PLATFORM_URL:=https://mykey-platform.invalid/}"
+: "${KIOSK_SETUP_SETTINGS:=card_reader = \"pcsc\"}"
 : "${KIOSK_PRINTER_USB_IDS:=0416:5011 04b8:0202 0fe6:811e 28e9:0289}"
 : "${KIOSK_SCANNER_USB_IDS:=05e0:1200 0c2e:0b61 1eab:8003}"
 : "${KIOSK_INITRAMFS_MODULES:=mmc_block sdhci sdhci_pltfm sdhci_iproc bcm2835 dwc2 xhci_pci
@@ -112,6 +117,15 @@ KIOSK_CONFIG=/var/lib/kiosk/data/kiosk.toml
 KIOSK_DATA_DIR=/var/lib/kiosk/data
 KIOSK_REQUIRE_CLOCK_SYNC=$KIOSK_REQUIRE_CLOCK_SYNC
 ENV
+  # kiosk-session's settings when the data partition has no kiosk.toml yet (no provisioning
+  # file): the setup wizard starts from these and saves kiosk.toml once registered
+  mkdir -p "$root/etc/kiosk"
+  {
+    echo "# first boot without kiosk-provision.toml: the setup wizard's settings (customize.sh)"
+    printf 'platform_url = "%s"\n' "$KIOSK_PLATFORM_URL"
+    echo 'setup_saves_to = "/var/lib/kiosk/data/kiosk.toml"'
+    printf '%s\n' "$KIOSK_SETUP_SETTINGS"
+  } >"$root/etc/kiosk/setup.toml"
   # not KIOSK_: every KIOSK_ variable in the kiosk's environment is a kiosk setting
   printf 'KMSCON_FONT="%s"\nKMSCON_FONT_SIZE=%s\n' "$KIOSK_FONT" "$KIOSK_FONT_SIZE" \
     >"$root/etc/default/kiosk-console"
