@@ -25,6 +25,18 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     c.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """The same rules on both databases: PostgreSQL from the session's cluster."""
+    url: str | Path = tmp_path / "p.sqlite"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").new_database("mykey")
+    migrate(url)
+    c = connect(url)
+    yield c  # type: ignore[misc]
+    c.close()
+
+
 def _choice(conn: sqlite3.Connection, ids: list[str]) -> mykey.IdChoice:
     """A choice whose generator yields ``ids``, one character at a time."""
     chars = itertools.chain.from_iterable(ids)
@@ -90,8 +102,9 @@ def test_after_three_failed_checks_automatic_generation_takes_over(
 
 
 def test_creation_refuses_a_taken_id_and_a_second_id_for_one_card(
-    conn: sqlite3.Connection,
+    any_conn: sqlite3.Connection,
 ) -> None:
+    conn = any_conn
     card = new_card()
     mykey.create(conn, "CITIZEN1", card.certificate)
     with pytest.raises(mykey.MyKeyError) as taken:
