@@ -11,11 +11,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from appliance.config import load_config
 from appliance.errors import ConfigError, ReEnrolmentNeeded
-from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL
+from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL, TerminalCredentials
 from tests.ui.fakes import text_of, until
 from ui.app import KioskApp
 from ui.settings import read_settings, save_setup
@@ -127,6 +128,14 @@ def _image_first_boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[
     return setup, saves_to
 
 
+def _fill(screen: Screen[None], credentials: TerminalCredentials, **more: str) -> None:
+    """The wizard's fields as a technician fills them in (the address only where given)."""
+    values = {**CONTACT, "terminal_id": credentials.terminal_id,
+              "password": credentials.password, "issuer_id": DEMO_ISSUER_ID, **more}  # fmt: skip
+    for name, value in values.items():
+        screen.query_one(f"#in-{name}", Input).value = value
+
+
 def test_image_first_boot_asks_for_the_platform_and_saves_the_settings(
     tmp_path: Path, platform_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -143,10 +152,7 @@ def test_image_first_boot_asks_for_the_platform_and_saves_the_settings(
             url = screen.query_one("#in-platform_url", Input)
             seen.append(url.value)
             assert screen.query_one("#in-terminal_id", Input).value == ""  # no sample ID
-            values = {**CONTACT, "terminal_id": credentials.terminal_id,
-                      "password": credentials.password, "issuer_id": DEMO_ISSUER_ID}  # fmt: skip
-            for name, value in values.items():
-                screen.query_one(f"#in-{name}", Input).value = value
+            _fill(screen, credentials)
             await pilot.click("#register")
             await pilot.pause()
             seen.append(text_of(app.export_screenshot()))  # the placeholder is refused
@@ -206,12 +212,7 @@ def test_image_first_boot_that_cannot_save_says_so_and_does_not_restart(
         async with app.run_test(size=(110, 70)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, SetupScreen))
             screen = app.screen
-            values = {**CONTACT, "terminal_id": credentials.terminal_id,
-                      "password": credentials.password,
-                      "platform_url": platform_server.base_url,
-                      "issuer_id": DEMO_ISSUER_ID}  # fmt: skip
-            for name, value in values.items():
-                screen.query_one(f"#in-{name}", Input).value = value
+            _fill(screen, credentials, platform_url=platform_server.base_url)
             await pilot.click("#register")
             state = screen.query_one("#setup-state", Static)
             await until(pilot, lambda: "could not be saved" in str(state.render()))
