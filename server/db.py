@@ -271,16 +271,23 @@ class Pool:
         self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
 
     def acquire(self) -> Connection:
+        return self.acquire_idle() or connect(self._db_path, self._synchronous)
+
+    def acquire_idle(self) -> Connection | None:
+        """An idle connection, or None when a new one must be opened; never does IO, so the
+        event loop may call it (see :func:`server.api.db`)."""
         while True:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return connect(self._db_path, self._synchronous)
+                return None
             if not getattr(conn, "broken", False):  # a PostgreSQL server restarted meanwhile
                 return conn
-            conn.close()
+            conn.close()  # a broken psycopg connection closes without IO
 
     def release(self, conn: Connection) -> None:
+        if self.release_idle(conn):
+            return
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -291,6 +298,14 @@ class Pool:
             conn.close()
         else:
             self._idle.put(conn)
+
+    def release_idle(self, conn: Connection) -> bool:
+        """Give ``conn`` back if that needs no IO (no open transaction, room in the pool);
+        False leaves it to :meth:`release`, off the event loop."""
+        if conn.in_transaction or self._idle.qsize() >= self._keep:
+            return False
+        self._idle.put(conn)
+        return True
 
 
 @contextmanager
