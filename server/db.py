@@ -299,6 +299,12 @@ class Pool:
         else:
             self._idle.put(conn)
 
+    def close(self) -> None:
+        """Close the idle connections (those in use are closed when given back after this)."""
+        self._keep = 0
+        while (conn := self.acquire_idle()) is not None:
+            conn.close()
+
     def release_idle(self, conn: Connection) -> bool:
         """Give ``conn`` back if that needs no IO (no open transaction, room in the pool);
         False leaves it to :meth:`release`, off the event loop."""
