@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from server import models
+from server.batch import Batcher
 from server.db import Pool
 from server.dbapi import Connection, Row
 from server.ratelimit import SignInLimiter
@@ -83,6 +84,8 @@ class Platform:
     pool: Pool
     ephemeral: Pool  # synchronous=NORMAL: challenges and lookups (see server.db)
     trust: TrustStore = field(default_factory=TrustStore)
+    # Lookups' thread-pool hops, shared by those that arrive together (server/batch.py).
+    lookups: Batcher[bytes] = field(default_factory=Batcher)
     # One writer at a time inside this process: SQLite allows one anyway, and a thread that
     # waits here wakes the moment the lock is free, where SQLite's busy handler sleeps in
     # steps of up to 100 ms (that was the bench's p99). Other processes still meet the busy

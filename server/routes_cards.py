@@ -123,14 +123,15 @@ def _challenge(
 @router.post("/v1/lookups", response_model=models.LookupResult)
 async def lookup(body: models.LookupRequest, request: Request, credentials: Bearer) -> Response:
     # Async on purpose (a comment, not a docstring: that would go into the OpenAPI document):
-    # the whole lookup (session check, SQL, chain, signature) takes ONE hop to the thread
-    # pool, where a sync route takes two (the endpoint, then validating its answer) and each
-    # dependency with IO one more; each hop costs more CPU than a lookup's SQL
-    # (bench/platform.py). The work itself blocks, so it never runs on the event loop. The
-    # answer is serialised there too and sent as it is: response_model documents it, and
-    # FastAPI does not validate a Response a second time.
+    # the whole lookup (session check, SQL, chain, signature) takes at most ONE hop to the
+    # thread pool, shared with the lookups that arrive meanwhile (server/batch.py), where a
+    # sync route takes two (the endpoint, then validating its answer) and each dependency with
+    # IO one more; each hop costs more CPU than a lookup's SQL (bench/platform.py). The work
+    # itself blocks, so it never runs on the event loop. The answer is serialised there too
+    # and sent as it is: response_model documents it, and FastAPI does not validate a
+    # Response a second time.
     state: Platform = request.app.state.platform
-    content = await run_in_threadpool(_lookup, body, credentials, state)
+    content = await state.lookups.run(_lookup, body, credentials, state)
     return Response(content, media_type="application/json")
 
 
