@@ -271,7 +271,8 @@ class Pool:
         self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
 
     def acquire(self) -> Connection:
-        return self.acquire_idle() or connect(self._db_path, self._synchronous)
+        conn = self.acquire_idle()
+        return connect(self._db_path, self._synchronous) if conn is None else conn
 
     def acquire_idle(self) -> Connection | None:
         """An idle connection, or None when a new one must be opened; never does IO, so the
@@ -283,7 +284,7 @@ class Pool:
                 return None
             if not getattr(conn, "broken", False):  # a PostgreSQL server restarted meanwhile
                 return conn
-            conn.close()  # a broken psycopg connection closes without IO
+            conn.close()  # its socket is gone: closing does not wait on the server
 
     def release(self, conn: Connection) -> None:
         if self.release_idle(conn):
