@@ -13,14 +13,18 @@ import hashlib
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from server import models
+from server.batch import Batcher
 from server.db import Pool
 from server.dbapi import Connection, Row
 from server.ratelimit import SignInLimiter
@@ -80,6 +84,8 @@ class Platform:
     pool: Pool
     ephemeral: Pool  # synchronous=NORMAL: challenges and lookups (see server.db)
     trust: TrustStore = field(default_factory=TrustStore)
+    # Lookups' thread-pool hops, shared by those that arrive together (server/batch.py).
+    lookups: Batcher[bytes] = field(default_factory=Batcher)
     # One writer at a time inside this process: SQLite allows one anyway, and a thread that
     # waits here wakes the moment the lock is free, where SQLite's busy handler sleeps in
     # steps of up to 100 ms (that was the bench's p99). Other processes still meet the busy
@@ -96,13 +102,27 @@ async def platform(request: Request) -> Platform:
 State = Annotated[Platform, Depends(platform)]
 
 
-async def db(state: State) -> AsyncIterator[Connection]:
-    """A pooled connection for this request (taking one from the pool does not block)."""
-    conn = state.pool.acquire()
+@asynccontextmanager
+async def _pooled(pool: Pool) -> AsyncIterator[Connection]:
+    """A pooled connection for one request, with no database IO on the event loop: an idle
+    connection is taken and given back without any (the common case); opening a new one, or
+    rolling back and closing one, is blocking IO on PostgreSQL (a socket round trip) and on
+    SQLite (the file), so it goes to the thread pool."""
+    conn = pool.acquire_idle()
+    if conn is None:
+        conn = await run_in_threadpool(pool.acquire)
     try:
         yield conn
     finally:
-        state.pool.release(conn)
+        if not pool.release_idle(conn):
+            with anyio.CancelScope(shield=True):  # a cancelled request still gives it back
+                await run_in_threadpool(pool.release, conn)
+
+
+async def db(state: State) -> AsyncIterator[Connection]:
+    """A pooled, durable connection for this request."""
+    async with _pooled(state.pool) as conn:
+        yield conn
 
 
 Db = Annotated[Connection, Depends(db)]
@@ -110,40 +130,48 @@ Db = Annotated[Connection, Depends(db)]
 
 async def ephemeral_db(state: State) -> AsyncIterator[Connection]:
     """A pooled connection whose commits skip the fsync: for short-lived bookkeeping only."""
-    conn = state.ephemeral.acquire()
-    try:
+    async with _pooled(state.ephemeral) as conn:
         yield conn
-    finally:
-        state.ephemeral.release(conn)
 
 
 EphemeralDb = Annotated[Connection, Depends(ephemeral_db)]
 bearer = HTTPBearer(auto_error=False, description="The token from POST /v1/sessions")
+# The bearer credentials as sent (or None): parsing the header is no IO. Routes that check the
+# session inside their own thread-pool hop (challenges, lookups) take this and call
+# :func:`signed_in`; the others take :data:`Terminal`.
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def terminal(
-    state: State,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+def signed_in(
+    conn: Connection, credentials: HTTPAuthorizationCredentials | None, now: float
 ) -> Row:
-    """The signed-in terminal. Async on purpose: one primary-key read on a pooled connection
-    (tens of microseconds) costs less than the hop to the thread pool it would otherwise take.
-    The connection is taken and given back here, not through the ``Db`` dependency: a
-    generator dependency costs every authenticated request an exit-stack frame (bench).
-    """
+    """The terminal whose unexpired session this is, or ApiError 401. A primary-key read:
+    blocking IO, so never on the event loop. Not cached in memory: sessions end in other
+    processes too (``mykey-platform import-terminals`` retires a terminal and deletes its
+    sessions), which only the database knows."""
     if credentials is not None:
         token_hash = hashlib.sha256(credentials.credentials.encode()).hexdigest()
-        conn = state.pool.acquire()
-        try:
-            row = conn.execute(
-                "SELECT t.* FROM sessions s JOIN terminals t USING (terminal_id)"
-                " WHERE s.token_hash = ? AND s.expires_at > ? AND t.deleted_at IS NULL",
-                (token_hash, state.clock()),
-            ).fetchone()
-        finally:
-            state.pool.release(conn)
+        row = conn.execute(
+            "SELECT t.* FROM sessions s JOIN terminals t USING (terminal_id)"
+            " WHERE s.token_hash = ? AND s.expires_at > ? AND t.deleted_at IS NULL",
+            (token_hash, now),
+        ).fetchone()
         if row is not None:
             return row  # type: ignore[no-any-return]
     raise ApiError(401, "session.invalid", "sign in again with POST /v1/sessions")
+
+
+def terminal(state: State, credentials: Bearer) -> Row:
+    """The signed-in terminal. A plain ``def`` on purpose: FastAPI runs it in the thread pool,
+    so its read never blocks the event loop (on PostgreSQL it is a socket round trip). The
+    connection is taken and given back here, not through the ``Db`` dependency: a generator
+    dependency costs every authenticated request an exit-stack frame (bench).
+    """
+    conn = state.pool.acquire()
+    try:
+        return signed_in(conn, credentials, state.clock())
+    finally:
+        state.pool.release(conn)
 
 
 Terminal = Annotated[Row, Depends(terminal)]

@@ -271,16 +271,24 @@ class Pool:
         self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
 
     def acquire(self) -> Connection:
+        conn = self.acquire_idle()
+        return connect(self._db_path, self._synchronous) if conn is None else conn
+
+    def acquire_idle(self) -> Connection | None:
+        """An idle connection, or None when a new one must be opened; never does IO, so the
+        event loop may call it (see :func:`server.api.db`)."""
         while True:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return connect(self._db_path, self._synchronous)
+                return None
             if not getattr(conn, "broken", False):  # a PostgreSQL server restarted meanwhile
                 return conn
-            conn.close()
+            conn.close()  # its socket is gone: closing does not wait on the server
 
     def release(self, conn: Connection) -> None:
+        if self.release_idle(conn):
+            return
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -291,6 +299,20 @@ class Pool:
             conn.close()
         else:
             self._idle.put(conn)
+
+    def close(self) -> None:
+        """Close the idle connections (those in use are closed when given back after this)."""
+        self._keep = 0
+        while (conn := self.acquire_idle()) is not None:
+            conn.close()
+
+    def release_idle(self, conn: Connection) -> bool:
+        """Give ``conn`` back if that needs no IO (no open transaction, room in the pool);
+        False leaves it to :meth:`release`, off the event loop."""
+        if conn.in_transaction or self._idle.qsize() >= self._keep:
+            return False
+        self._idle.put(conn)
+        return True
 
 
 @contextmanager

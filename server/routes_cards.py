@@ -20,14 +20,15 @@ import secrets
 from typing import Any
 
 from cryptography import x509
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from server import cardrules, models, mykey
 from server.api import (
     ApiError,
+    Bearer,
     Db,
-    EphemeralDb,
     IdempotencyKey,
     Platform,
     State,
@@ -36,6 +37,7 @@ from server.api import (
     count,
     idempotent,
     issuer_model,
+    signed_in,
 )
 from server.dbapi import Connection, Row
 from server.verify import ProofRejected, challenge_digest, verify_card
@@ -88,37 +90,58 @@ def _prove(
 
 
 @router.post("/v1/challenges", response_model=models.Challenge)
-def challenge(
-    body: models.ChallengeRequest, term: Terminal, state: State, conn: EphemeralDb
+async def challenge(
+    body: models.ChallengeRequest, request: Request, credentials: Bearer
 ) -> models.Challenge:
     """A single-use nonce. Not idempotency-keyed: a repeat simply makes another one."""
+    # Like a lookup (below), one hop to the thread pool for the session check and the insert.
+    state: Platform = request.app.state.platform
+    return await run_in_threadpool(_challenge, body, credentials, state)
+
+
+def _challenge(
+    body: models.ChallengeRequest, credentials: HTTPAuthorizationCredentials | None, state: Platform
+) -> models.Challenge:
     nonce = secrets.token_bytes(32)
-    now = state.clock()
-    with state.write_lock:
-        conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
-        conn.execute(
-            "INSERT INTO nonces (nonce, terminal_id, purpose, expires_at) VALUES (?, ?, ?, ?)",
-            (nonce, term["terminal_id"], body.purpose, now + CHALLENGE_SECONDS),
-        )
+    conn = state.ephemeral.acquire()
+    try:
+        now = state.clock()
+        term = signed_in(conn, credentials, now)
+        with state.write_lock:
+            conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
+            conn.execute(
+                "INSERT INTO nonces (nonce, terminal_id, purpose, expires_at) VALUES (?, ?, ?, ?)",
+                (nonce, term["terminal_id"], body.purpose, now + CHALLENGE_SECONDS),
+            )
+    finally:
+        state.ephemeral.release(conn)
     return models.Challenge(
         nonce=base64.b64encode(nonce).decode("ascii"), expires_in=CHALLENGE_SECONDS
     )
 
 
 @router.post("/v1/lookups", response_model=models.LookupResult)
-async def lookup(body: models.LookupRequest, term: Terminal, state: State) -> models.LookupResult:
+async def lookup(body: models.LookupRequest, request: Request, credentials: Bearer) -> Response:
     # Async on purpose (a comment, not a docstring: that would go into the OpenAPI document):
-    # the whole lookup (SQLite, chain, signature) takes ONE hop to the thread pool, where a
-    # sync route takes two (the endpoint, then validating its answer) and a connection
-    # dependency; each hop costs more CPU than a lookup's SQL (bench/platform.py). The work
-    # itself blocks, so it never runs on the event loop.
-    return await run_in_threadpool(_lookup, body, term, state)
+    # the whole lookup (session check, SQL, chain, signature) takes at most ONE hop to the
+    # thread pool, shared with the lookups that arrive meanwhile (server/batch.py), where a
+    # sync route takes two (the endpoint, then validating its answer) and each dependency with
+    # IO one more; each hop costs more CPU than a lookup's SQL (bench/platform.py). The work
+    # itself blocks, so it never runs on the event loop. The answer is serialised there too
+    # and sent as it is: response_model documents it, and FastAPI does not validate a
+    # Response a second time.
+    state: Platform = request.app.state.platform
+    content = await state.lookups.run(_lookup, body, credentials, state)
+    return Response(content, media_type="application/json")
 
 
-def _lookup(body: models.LookupRequest, term: Row, state: Platform) -> models.LookupResult:
+def _lookup(
+    body: models.LookupRequest, credentials: HTTPAuthorizationCredentials | None, state: Platform
+) -> bytes:
     conn = state.ephemeral.acquire()  # synchronous=NORMAL, like the challenge it spends
     try:
-        return _lookup_on(conn, body, term, state)
+        term = signed_in(conn, credentials, state.clock())
+        return _lookup_on(conn, body, term, state).model_dump_json().encode()
     finally:
         state.ephemeral.release(conn)
 
@@ -162,7 +185,9 @@ def _lookup_on(
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    log.info("lookup at terminal %s: %d match(es)", terminal_id, len(rows))
+    # debug, not info: one line per lookup would be a per-visit log (terminal and time) beside
+    # the day's count, which is the record a lookup leaves; refusals are still logged.
+    log.debug("lookup at terminal %s: %d match(es)", terminal_id, len(rows))
     return models.LookupResult(
         matches=[
             models.LookupMatch(
