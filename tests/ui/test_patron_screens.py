@@ -147,7 +147,9 @@ def test_removing_the_card_wipes_at_once(tmp_path: Path) -> None:
 
 
 def test_the_result_countdown_forgets_the_printed_number(tmp_path: Path) -> None:
-    app = KioskApp(scripted_kiosk(tmp_path, [match(KAWASAKI)], result_screen_s=1))
+    # 2 s: long enough that a loaded machine's pilot still sees the result screen before it
+    # times out (1 s was missed once in a full run), short enough to keep the test quick
+    app = KioskApp(scripted_kiosk(tmp_path, [match(KAWASAKI)], result_screen_s=2))
     outcomes: list[object] = []
 
     async def scenario() -> None:
@@ -157,7 +159,7 @@ def test_the_result_countdown_forgets_the_printed_number(tmp_path: Path) -> None
             await pilot.press(*"1234", "enter")
             await until(pilot, lambda: isinstance(app.screen, ResultScreen))
             outcomes.append(app.last_outcome)
-            await until(pilot, lambda: isinstance(app.screen, IdleScreen), timeout=5)
+            await until(pilot, lambda: isinstance(app.screen, IdleScreen), timeout=8)
 
     asyncio.run(scenario())
     assert outcomes[0] is not None
