@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Paste
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from appliance.contact import ContactDetails, Problem, contact_problems, credential_problems
 from appliance.errors import KioskError
 from appliance.values import Issuer
+from ui.footer import KioskFooter
 from ui.screens import KioskScreen, both
 
 # (field, secret?) in the order of the ministry's registration screen
@@ -106,7 +107,7 @@ class SetupScreen(KioskScreen):
                 yield Static("", id=f"err-{name}", classes="field-error")
             yield Static("", id="setup-state")
             yield Button(both("staff.setup"), id="register", variant="primary")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pick-issuer_id", Select).display = False
@@ -217,4 +218,4 @@ class ReenrolmentScreen(KioskScreen):
             yield Static(self.say("reenrol.what"), classes="para")
             yield Static(self.say("reenrol.patron"), classes="para")
             yield Static(self.say("reenrol.technician"), classes="para")
-        yield Footer()
+        yield KioskFooter()
