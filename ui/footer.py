@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import Footer
+from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
@@ -88,32 +88,45 @@ class KeyLine(FooterKey):
             self.app.simulate_key(key)
 
 
-class KioskFooter(Footer):
-    """Footer for a kiosk: never compact, recomposed only when its keys change."""
+class KioskFooter(Widget, can_focus=False, can_focus_children=False):
+    """The bottom line of a screen: Footer's look (its CSS), not its scrolling container."""
+
+    ALLOW_SELECT = False
+    DEFAULT_CSS = """
+    KioskFooter {
+        layout: horizontal;
+        color: $footer-foreground;
+        background: $footer-background;
+        dock: bottom;
+        height: 1;
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._shown: Shown | None = None
 
     def compose(self) -> ComposeResult:
-        # The keys are known when the screen composes: show them in its first frame, instead of
-        # an empty line and then a recompose once the screen reports its bindings.
-        self.set_reactive(Footer._bindings_ready, True)
-        self._shown = _keys(self.screen)
-        if self._shown and all(enabled and not tooltip for *_, enabled, tooltip in self._shown):
-            line = KeyLine(self._shown)
-            line.set_reactive(FooterKey.compact, self.compact)
+        # The keys are known when the screen composes: show them in its first frame.
+        self._shown = shown = _keys(self.screen)
+        if all(enabled and not tooltip for *_, enabled, tooltip in shown):
+            line = KeyLine(shown)
+            line.set_reactive(FooterKey.compact, False)
             yield line
             return
-        for widget in super().compose():  # a key disabled or with a tooltip: one FooterKey each
-            if isinstance(widget, FooterKey):
-                # Unbind what Footer.compose bound (Footer.compact, which stays False here) and
-                # set the key's value before it mounts: no class toggled, no restyle.
-                widget._reactive_connect = None
-                widget.set_reactive(FooterKey.compact, self.compact)
+        for key, display, description, enabled, tooltip in shown:  # Textual's key widgets
+            widget = FooterKey(key, display, description, "", disabled=not enabled, tooltip=tooltip)
+            widget.set_reactive(FooterKey.compact, False)
             yield widget
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        if self.is_attached and screen is self.screen and _keys(screen) == self._shown:
-            return  # the keys on show are still right: nothing to redraw
-        super().bindings_changed(screen)
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if _keys(screen) != self._shown:  # else the keys on show are still right
+            self.call_after_refresh(self.recompose)
