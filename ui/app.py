@@ -149,8 +149,19 @@ class KioskApp(ServiceIdSteps, Poller, App[None]):
     def _role(self) -> str:
         return getattr(self.screen, "role", "")
 
+    def get_default_screen(self) -> KioskScreen:
+        """The home screen is the bottom of the stack, not pushed over Textual's blank one:
+        one screen fewer to lay out and draw before the first frame (bench/ui.py).
+
+        ``switch_screen`` drops the result callback of the screen it replaces, which
+        ``push_screen`` adds and Textual's default screen never gets: give it the one a push
+        would, or the first switch away from home fails with an empty screen stack.
+        """
+        home = self._home()
+        home._push_result_callback(self, None)
+        return home
+
     def on_mount(self) -> None:
-        self.push_screen(self._home())
         if self._presence is not None:
             self._presence.start(self._post_presence)
         # image (issue 7): kiosk.service is Type=notify with WatchdogSec; no-ops outside systemd

@@ -18,10 +18,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from appliance.errors import KioskError
 from appliance.values import LookupMatch
+from ui.footer import KioskFooter
 from ui.labeljobs import cancel_job, reprint_job, waiting
 from ui.screens import TimedScreen, both
 
@@ -47,7 +48,7 @@ class LabelJobsScreen(TimedScreen):
                 yield Button(both("jobs.resume"), id="resume")
                 yield Button(both("ui.done"), id="done")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#jobs", DataTable).add_columns(
@@ -157,7 +158,7 @@ class ReprintLastScreen(TimedScreen):
                     yield Button(both("jobs.reprint"), id="reprint-last", variant="primary")
                 yield Button(both("ui.done"), id="done")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.touched()

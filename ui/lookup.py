@@ -19,12 +19,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from appliance.config import handover_overrides
 from appliance.errors import KioskError
 from appliance.values import CardNumber, Handover, LookupMatch
 from ui.barcode import BarcodeView
+from ui.footer import KioskFooter
 from ui.screens import TimedScreen, both
 
 
@@ -51,7 +52,7 @@ class LookupWaitScreen(TimedScreen):
             if self._demo_hint:
                 yield Static(self._demo_hint, id="demo")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
 
 class StaffLookupScreen(TimedScreen):
@@ -81,7 +82,7 @@ class StaffLookupScreen(TimedScreen):
                     yield from self._panel(i, match, method)
             yield Button(both("ui.done"), id="done")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def _panel(self, i: int, match: LookupMatch, method: Handover) -> ComposeResult:
         # Every method keeps (A) as the fallback: a jammed scanner or an unplugged wedge must

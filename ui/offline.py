@@ -19,10 +19,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from appliance.errors import KioskError, KocError
 from appliance.messages import bilingual
+from ui.footer import KioskFooter
 from ui.screens import KioskScreen
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class OfflineStaffScreen(KioskScreen):
             yield Input(placeholder="書き出し先 / export folder", id="export-dir")
             yield Input(placeholder=".koc ファイル / .koc file (optional)", id="koc-path")
             yield Static("", id="offline-result")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self._refresh()

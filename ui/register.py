@@ -24,12 +24,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Footer, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 from textual.worker import get_current_worker
 
 from appliance.errors import KioskError, ScannerError
 from appliance.register import clean_number, number_problems
 from appliance.values import CardNumber, CardProof, Issuer
+from ui.footer import KioskFooter
 from ui.screens import TimedScreen, both
 
 REGISTER, UNREGISTER = "register", "unregister"  # the modes, and the challenges' purposes
@@ -85,7 +86,7 @@ class ServiceIdFormScreen(TimedScreen):
                 yield Button(both("register.next"), id="next", variant="primary")
                 yield Button(both("ui.cancel"), id="cancel")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def _options(self) -> list[tuple[str, str]]:
         return [(f"{i.name} ({i.issuer_id})", i.issuer_id) for i in self.session.issuers]
@@ -237,7 +238,7 @@ class ServiceIdWaitScreen(TimedScreen):
             if self._demo_hint:
                 yield Static(self._demo_hint, id="demo")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
 
 class ServiceIdConfirmScreen(TimedScreen):
@@ -272,7 +273,7 @@ class ServiceIdConfirmScreen(TimedScreen):
                     yield Button(both("register.delete"), id="send", variant="error")
                 yield Button(both("ui.cancel"), id="cancel")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.touched()

@@ -17,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Grid, Horizontal, Vertical
 from textual.events import Key
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, ProgressBar, Static
+from textual.widgets import Button, Input, ProgressBar, Static
 
 from appliance.messages import CATALOGUE, Lang, Message, render
+from ui.footer import KioskFooter
 
 # What the language key cycles through: both (the unattended default), Japanese only, English only.
 LANGUAGE_MODES: tuple[tuple[Lang, ...], ...] = ((Lang.JA, Lang.EN), (Lang.JA,), (Lang.EN,))
@@ -134,7 +135,7 @@ class IdleScreen(KioskScreen):
                 yield Static(self._demo_hint, id="demo")
             yield options()
         yield Static(self.link_text(self._link_key), id="link")
-        yield Footer()
+        yield KioskFooter()
 
     def link_text(self, key: str) -> str:
         """One line, both languages side by side: a status line, not a message."""
@@ -225,7 +226,7 @@ class PinScreen(TimedScreen):
                         label = {"del": "←", "ok": "OK"}.get(key, key)
                         yield Button(label, id=f"key-{key}", classes="key")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pin", Input).focus()
@@ -269,7 +270,7 @@ class ChoiceScreen(TimedScreen):
             with Center():
                 yield Button(both("ui.cancel"), id="cancel")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#library-1", Button).focus()
@@ -328,7 +329,7 @@ class ResultScreen(TimedScreen):
             if self._detail:
                 yield Static(self._detail, id="detail")
             yield self.countdown()
-        yield Footer()
+        yield KioskFooter()
 
     def wipe(self) -> None:
         self._detail = self._library = ""

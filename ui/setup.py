@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Paste
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from appliance.contact import (
     ContactDetails,
@@ -30,6 +30,7 @@ from appliance.contact import (
 )
 from appliance.errors import ConfigError, KioskError
 from appliance.values import Issuer
+from ui.footer import KioskFooter
 from ui.screens import KioskScreen, both
 from ui.settings import save_setup
 
@@ -127,7 +128,7 @@ class SetupScreen(KioskScreen):
                 yield Static("", id=f"err-{name}", classes="field-error")
             yield Static("", id="setup-state")
             yield Button(both("staff.setup"), id="register", variant="primary")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pick-issuer_id", Select).display = False
@@ -254,4 +255,4 @@ class ReenrolmentScreen(KioskScreen):
             yield Static(self.say("reenrol.what"), classes="para")
             yield Static(self.say("reenrol.patron"), classes="para")
             yield Static(self.say("reenrol.technician"), classes="para")
-        yield Footer()
+        yield KioskFooter()

@@ -14,9 +14,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Grid, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from appliance.ports import DeviceState, DeviceStatus
+from ui.footer import KioskFooter
 from ui.host import card_test, host_checks, print_test_label
 from ui.jobs_screen import LabelJobsScreen, ReprintLastScreen
 from ui.poll import link_status_row
@@ -46,7 +47,7 @@ class StaffPinScreen(KioskScreen):
             with Center():
                 yield Input(password=True, max_length=8, restrict=r"[0-9]*", id="staff-pin")
             yield Static("", id="staff-error")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#staff-pin", Input).focus()
@@ -73,7 +74,7 @@ class StaffMenuScreen(KioskScreen):
                 if getattr(self.app, "offline", None) is not None:
                     yield Button("移動図書館 / Bookmobile", id="bookmobile", classes="menu")
                 yield Button("戻る / Back", id="back", classes="menu")
-        yield Footer()
+        yield KioskFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         app = self.app
@@ -113,7 +114,7 @@ class DiagnosticsScreen(KioskScreen):
             yield Static(self.say("diag.title"), id="title")
             yield DataTable(id="checks", cursor_type="none")
             yield Static(self.say("diag.running"), id="diag-state")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#checks", DataTable)
