@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import pytest
 from starlette.types import ASGIApp
 
 from server.api import Settings
@@ -74,8 +75,19 @@ def _sign_in(client: httpx.Client) -> str:
     return str(r.json()["token"])
 
 
-def test_ten_thousand_malformed_requests_in_process_get_only_4xx(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_ten_thousand_malformed_requests_in_process_get_only_4xx(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On both databases: what differs is the database's own errors (PostgreSQL's translated
+    in server/pg.py), for the cases that get as far as SQL."""
     db = str(tmp_path / "fuzz.sqlite")
+    if database == "postgresql":
+        db = request.getfixturevalue("postgres").new_database("fuzz")
+    _fuzz(db)
+
+
+def _fuzz(db: str) -> None:
     load_demo_data(db)
     # Few failed sign-ins before the limiter answers 429: the bulk then costs no scrypt time.
     app = create_app(
@@ -98,7 +110,11 @@ def test_ten_thousand_malformed_requests_in_process_get_only_4xx(tmp_path: Path)
                 _check(case, *await _asgi(app, case), seen)
             assert (await client.get("/v1/health")).status_code == 200
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:  # no lifespan here (no uvicorn): give the pools' connections back by hand
+        app.state.platform.pool.close()
+        app.state.platform.ephemeral.close()
     assert sum(seen.values()) == IN_PROCESS
     # The mutations reached every layer: routing, auth, idempotency keys, body validation,
     # credentials and the throttle.
