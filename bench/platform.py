@@ -51,6 +51,7 @@ from appliance.proof import challenge_digest
 from appliance.values import Challenge
 from drivers.card.virtual.demo import demo_citizen
 from server.demo import DEMO_TERMINAL
+from ui.child import free_port
 
 REQUESTS = int(os.environ.get("BENCH_PLATFORM_REQUESTS", "3000"))  # lookups, all rounds
 ROUNDS = int(os.environ.get("BENCH_PLATFORM_ROUNDS", "6"))
@@ -69,14 +70,6 @@ def bare(body: dict[str, Any]) -> dict[str, bool]:
 @bare_app.post("/bare-async")
 async def bare_async(body: dict[str, Any]) -> dict[str, bool]:
     return {"ok": bool(body)}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -215,7 +208,7 @@ def main() -> None:
     print("platform: POST /v1/lookups on loopback (real chain + signature check) vs bare FastAPI")
     uvicorn_args = ["--host", "127.0.0.1", "--log-level", "warning"]
     with tempfile.TemporaryDirectory() as tmp:
-        port, bare_port = _free_port(), _free_port()
+        port, bare_port = free_port(), free_port()
         serve = [sys.executable, "-m", "server", "serve", "--db", f"{tmp}/p.sqlite",
                  "--port", str(port), "--demo", *uvicorn_args]  # fmt: skip
         bare_cmd = [sys.executable, "-m", "uvicorn", "bench.platform:bare_app", "--port",

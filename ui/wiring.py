@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -53,6 +52,7 @@ from sync.jobs import JobStore
 from sync.registration import PlatformRegistrar
 from sync.store import LocalStore
 from sync.tls import platform_verify
+from ui.child import free_port, stop_child
 
 if TYPE_CHECKING:  # kioskctl builds a kiosk too, and must not pay for importing Textual
     from ui.setup import TerminalRegistrar
@@ -83,12 +83,6 @@ def setup_logging(data_dir: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class EmbeddedPlatform:
     """The reference MyKey Platform as a child process on loopback, with its demo data."""
 
@@ -99,7 +93,7 @@ class EmbeddedPlatform:
         self.base_url = ""
 
     def start(self, timeout: float = 30.0) -> str:
-        port = _free_port()
+        port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         with open(self._log, "ab") as out:
             self._proc = subprocess.Popen(
@@ -122,13 +116,8 @@ class EmbeddedPlatform:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_child(proc)
 
 
 class DemoCards:

@@ -13,7 +13,8 @@ from drivers.card.virtual.pki import CitizenCredentials, citizen
 from server.db import connect
 from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL, demo_card_number, demo_mykey_id
 from server.registry import add_citizen, link_service_id
-from tests.support.platform import PlatformServer, free_port, running_platform
+from tests.support.platform import PlatformServer, running_platform
+from ui.child import free_port
 from ui.offline_wiring import OfflineKit, build_offline
 from ui.wiring import build_kiosk
 

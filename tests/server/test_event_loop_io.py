@@ -25,7 +25,8 @@ from server.app import create_app
 from server.dbapi import Connection
 from server.demo import DEMO_TERMINAL, load_demo_data
 from tests.server.helpers import card, new_nonce, proof, sign_in
-from tests.support.platform import fake_fingerprint, free_port
+from tests.support.platform import fake_fingerprint
+from ui.child import free_port
 
 
 class Watched:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ui.child import stop_child
+
 if TYPE_CHECKING:
     from drivers.card.virtual.card import VirtualJpkiCard
     from drivers.card.virtual.vpcd import VpcdBridge
@@ -99,14 +101,8 @@ class PcscStack:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            stop_child(proc)
 
 
 @pytest.fixture(scope="session")

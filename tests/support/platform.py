@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -32,15 +31,10 @@ from server.demo import DEMO_ISSUER_ID, DEMO_TERMINAL, TerminalCredentials
 from server.registry import add_terminal
 from sync.client import PlatformClient
 from sync.fingerprint import board_fingerprint
+from ui.child import free_port, stop_child
 
 REPO = Path(__file__).resolve().parents[2]
 _terminal_numbers = itertools.count(random.randrange(10_000_000, 90_000_000))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fake_fingerprint(label: str = "test") -> str:
@@ -140,18 +134,7 @@ def running_platform(
         _wait_healthy(server, proc, timeout)
         yield server
     finally:
-        stop(proc)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a server child: terminate, and kill it if it has not gone after 5 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
 
 
 def _wait_healthy(server: PlatformServer, proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -29,6 +29,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ui.child import free_port
+
 _names = itertools.count(1)
 
 
@@ -62,14 +64,6 @@ def _run(command: list[str], as_user: list[str]) -> None:
         raise RuntimeError(f"{command[0]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
@@ -81,7 +75,7 @@ def postgres() -> Iterator[PostgresCluster]:
         as_user, user = ["runuser", "-u", "postgres", "--"], "postgres"
     else:
         as_user, user = [], getpass.getuser()
-    data, port = base / "data", _free_port()  # the port only names the socket file
+    data, port = base / "data", free_port()  # the port only names the socket file
     try:
         _run([str(bindir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8",
               "--no-locale", "--no-sync"], as_user)  # fmt: skip

@@ -15,7 +15,8 @@ from appliance.ports import Connectivity, LinkStatus, Outbox, PlatformLink
 from sync.client import PlatformClient
 from sync.flusher import FixedLink, FlushPolicy, OutboxFlusher
 from sync.store import LocalStore
-from tests.support.platform import PlatformServer, fake_fingerprint, free_port
+from tests.support.platform import PlatformServer, fake_fingerprint
+from ui.child import free_port
 
 FAST = FlushPolicy(interval_s=0.05, backoff_initial_s=0.05, backoff_max_s=0.4, heartbeat_s=60)
 

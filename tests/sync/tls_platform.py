@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.platform import REPO, free_port, stop
+from tests.support.platform import REPO
+from ui.child import free_port, stop_child
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def https_platform(workdir: Path, pki: Pki, timeout: float = 30.0) -> Iterator[s
                 time.sleep(0.1)
         yield f"https://127.0.0.1:{port}"
     finally:
-        stop(proc)
+        stop_child(proc)
 
 
 def main(argv: list[str]) -> None:
