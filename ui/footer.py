@@ -18,6 +18,7 @@ A key that is disabled or has a tooltip gets Textual's own FooterKeys instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -56,27 +57,31 @@ class KeyLine(FooterKey):
         super().__init__("", "", "", "")
         self.keys = keys
 
+    def _padded(self) -> Iterator[tuple[str, str, str]]:
+        """Each key as drawn: (key, its padded display, its padded description)."""
+        key_pad = self.get_component_styles("footer-key--key").padding
+        description_pad = self.get_component_styles("footer-key--description").padding
+        for key, display, description, _, _ in self.keys:
+            yield (
+                key,
+                " " * key_pad.left + display + " " * key_pad.right,
+                " " * description_pad.left + description + " " * description_pad.right,
+            )
+
     def render(self) -> Text:
         key_style = self.get_component_rich_style("footer-key--key")
         description_style = self.get_component_rich_style("footer-key--description")
-        key_pad = self.get_component_styles("footer-key--key").padding
-        description_pad = self.get_component_styles("footer-key--description").padding
         line = Text()
-        for _, display, description, _, _ in self.keys:
-            key = Text(" " * key_pad.left + display + " " * key_pad.right, key_style)
-            text = " " * description_pad.left + description + " " * description_pad.right
-            part = Text.assemble(key, (text, description_style))
+        for _, display, description in self._padded():
+            part = Text.assemble((display, key_style), (description, description_style))
             part.stylize_before(self.rich_style)
             line.append_text(part)
         return line
 
     def _key_at(self, x: int) -> str:
-        key_pad = self.get_component_styles("footer-key--key").padding
-        description_pad = self.get_component_styles("footer-key--description").padding
         right = 0
-        for key, display, description, _, _ in self.keys:
-            right += key_pad.left + cell_len(display) + key_pad.right
-            right += description_pad.left + cell_len(description) + description_pad.right
+        for key, display, description in self._padded():
+            right += cell_len(display) + cell_len(description)
             if x < right:
                 return key
         return ""
