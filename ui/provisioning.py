@@ -40,7 +40,7 @@ from typing import Any
 from appliance.errors import ConfigError, ProvisioningError
 from appliance.messages import bilingual
 from appliance.provision import Provisioning, ca_file_name, validate
-from ui.settings import fsync_dir, toml_value, write_atomically
+from ui.settings import fsync_dir, settings_text, write_atomically
 
 ERROR_FILE = "kiosk-provision-error.txt"
 SETTINGS_FILE = "kiosk.toml"
@@ -165,12 +165,8 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
         written.append(data_dir / CA_FILE)
         # what the platform client verifies TLS against (sync/tls.py); relative = data folder
         settings["platform_ca"] = CA_FILE
-    lines = [
-        "# written by kioskctl provision from kiosk-provision.toml; edit with care",
-        "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",
-    ]
-    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
-    write_atomically(data_dir / SETTINGS_FILE, "\n".join(lines) + "\n")
+    text = settings_text("kioskctl provision from kiosk-provision.toml; edit with care", settings)
+    write_atomically(data_dir / SETTINGS_FILE, text)
     written.append(data_dir / SETTINGS_FILE)
     record: dict[str, Any] = {
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +123,26 @@ def save_setup(saves_to: str, updates: dict[str, str], env: dict[str, str] | Non
     target = Path(saves_to)
     flat = {k: v for k, v in values.items() if k != LIBRARY_TABLE}
     load_config({"data_dir": default_data_dir(), **flat})  # a ConfigError before any write
+    text = settings_text("the kiosk's setup wizard at first boot (no kiosk-provision.toml)",
+                         flat, values.get(LIBRARY_TABLE, {}))  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, text)
+    return target
+
+
+def settings_text(
+    written_by: str,
+    values: Mapping[str, Any],
+    libraries: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """A ``kiosk.toml`` as the kiosk writes one (provisioning, the first-boot wizard): flat
+    settings, then each library's ``[library."<issuer ID>"]`` texts."""
     lines = [
-        "# written by the kiosk's setup wizard at first boot (no kiosk-provision.toml)",
+        f"# written by {written_by}",
         "# the terminal password is sealed in kiosk.sqlite (kioskctl enrol to change it)",
     ]
-    lines += [f"{key} = {toml_value(value)}" for key, value in flat.items()]
-    for issuer_id, entry in values.get(LIBRARY_TABLE, {}).items():  # each library's own texts
+    lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
+    for issuer_id, entry in (libraries or {}).items():
         lines.append(f"\n[{LIBRARY_TABLE}.{json.dumps(str(issuer_id))}]")
         lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, "\n".join(lines) + "\n")
-    return target
+    return "\n".join(lines) + "\n"
