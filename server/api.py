@@ -15,12 +15,15 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
+import pydantic
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from server import models
@@ -84,8 +87,8 @@ class Platform:
     pool: Pool
     ephemeral: Pool  # synchronous=NORMAL: challenges and lookups (see server.db)
     trust: TrustStore = field(default_factory=TrustStore)
-    # Lookups' thread-pool hops, shared by those that arrive together (server/batch.py).
-    lookups: Batcher[bytes] = field(default_factory=Batcher)
+    # Lookups' worker thread; those that arrive together go in one go (server/batch.py).
+    lookups: Batcher[bytes] = field(default_factory=lambda: Batcher("lookups"))
     # One writer at a time inside this process: SQLite allows one anyway, and a thread that
     # waits here wakes the moment the lock is free, where SQLite's busy handler sleeps in
     # steps of up to 100 ms (that was the bench's p99). Other processes still meet the busy
@@ -137,20 +140,63 @@ async def ephemeral_db(state: State) -> AsyncIterator[Connection]:
 EphemeralDb = Annotated[Connection, Depends(ephemeral_db)]
 bearer = HTTPBearer(auto_error=False, description="The token from POST /v1/sessions")
 # The bearer credentials as sent (or None): parsing the header is no IO. Routes that check the
-# session inside their own thread-pool hop (challenges, lookups) take this and call
-# :func:`signed_in`; the others take :data:`Terminal`.
+# session inside their own thread-pool hop (challenges) take this and call :func:`signed_in`;
+# the others take :data:`Terminal`.
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-def signed_in(
-    conn: Connection, credentials: HTTPAuthorizationCredentials | None, now: float
-) -> Row:
-    """The terminal whose unexpired session this is, or ApiError 401. A primary-key read:
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization`` header, or None, read exactly as :data:`bearer` reads
+    it (for a route that takes the raw request, see :func:`json_body`)."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and token) or scheme.lower() != "bearer":
+        return None
+    return token
+
+
+def json_body(model: type[M], raw: bytes, content_type: str | None) -> M:
+    """``raw`` validated as FastAPI validates a ``model`` body, and refused as it refuses one
+    (:class:`RequestValidationError`, locations under ``body``, so the same 400 answer).
+
+    For the lookup route (server/routes_cards.py), which reads the body itself so that the
+    parsing happens in its worker thread, straight from the bytes (pydantic's JSON parser, no
+    ``json.loads`` then a second walk), and skips FastAPI's dependency machinery on the event
+    loop. Like FastAPI (``strict_content_type``), only a JSON media type is parsed.
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise RequestValidationError(
+            [{"type": "model_attributes_type", "loc": ("body",),
+              "msg": "Input should be a JSON object (Content-Type: application/json)"}]
+        )  # fmt: skip
+    try:
+        return model.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
+def raw_body_openapi(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """The ``openapi_extra`` of a route that reads ``model`` with :func:`json_body` and signs in
+    with :func:`bearer_token`: the operation reads as if FastAPI had parsed both (the
+    component itself is added by :func:`server.app.create_app`)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "requestBody": {"content": {"application/json": {"schema": schema}}, "required": True},
+        "security": [{"HTTPBearer": []}],
+    }
+
+
+def signed_in(conn: Connection, token: str | None, now: float) -> Row:
+    """The terminal whose unexpired session ``token`` is, or ApiError 401. A primary-key read:
     blocking IO, so never on the event loop. Not cached in memory: sessions end in other
     processes too (``mykey-platform import-terminals`` retires a terminal and deletes its
     sessions), which only the database knows."""
-    if credentials is not None:
-        token_hash = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    if token is not None:
+        token_hash = hashlib.sha256(token.encode()).hexdigest()
         row = conn.execute(
             "SELECT t.* FROM sessions s JOIN terminals t USING (terminal_id)"
             " WHERE s.token_hash = ? AND s.expires_at > ? AND t.deleted_at IS NULL",
@@ -169,7 +215,8 @@ def terminal(state: State, credentials: Bearer) -> Row:
     """
     conn = state.pool.acquire()
     try:
-        return signed_in(conn, credentials, state.clock())
+        token = None if credentials is None else credentials.credentials
+        return signed_in(conn, token, state.clock())
     finally:
         state.pool.release(conn)
 

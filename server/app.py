@@ -18,11 +18,14 @@ and :mod:`server.routes_cards` (challenges, lookups, service IDs); shared pieces
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import models, routes_cards, routes_terminals
@@ -50,8 +53,18 @@ def create_app(
     """The platform on ``db_path`` (migrated now). ``clock`` gives Unix time; tests may fake it."""
     migrate(db_path)
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.platform.lookups.close()  # its worker thread (server/batch.py)
+
     app = FastAPI(
-        title="MyKey Platform (reference)", version="1", description=__doc__, responses=_ERRORS
+        title="MyKey Platform (reference)",
+        version="1",
+        description=__doc__,
+        responses=_ERRORS,
+        lifespan=lifespan,
     )
     app.state.platform = Platform(
         db_path=db_path,
@@ -73,6 +86,8 @@ def create_app(
     app.include_router(
         offline_router(clock=clock, window_s=WINDOW_SECONDS if window is None else window)
     )
+
+    _document_raw_bodies(app, routes_cards.RAW_BODIES)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -101,6 +116,37 @@ def create_app(
         return _error(500, "server.error", "internal error")
 
     return app
+
+
+def _document_raw_bodies(app: FastAPI, bodies: tuple[type[BaseModel], ...]) -> None:
+    """Put the schemas of the bodies that routes read themselves (``server.api.json_body``)
+    into the OpenAPI document's components, where FastAPI puts those it parses. FastAPI makes
+    them itself, for a probe app whose routes take those bodies, so the document is the same
+    as if the real routes took them (tests/server/test_openapi.py)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate()["components"]["schemas"]
+            schemas.update(_probe_schemas(bodies))
+            app.openapi_schema["components"]["schemas"] = dict(sorted(schemas.items()))  # type: ignore[index]
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _probe_schemas(bodies: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    probe = FastAPI()
+    for model in bodies:
+
+        def take(body: model) -> None:  # type: ignore[valid-type]
+            """(only for its schema)"""
+
+        probe.post(f"/{model.__name__}")(take)
+    schemas: dict[str, Any] = probe.openapi()["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's own 422, not ours
+        schemas.pop(name, None)
+    return schemas
 
 
 def _warn_about_trust(db_path: str) -> None:

@@ -33,10 +33,13 @@ from server.api import (
     Platform,
     State,
     Terminal,
+    bearer_token,
     body_hash,
     count,
     idempotent,
     issuer_model,
+    json_body,
+    raw_body_openapi,
     signed_in,
 )
 from server.dbapi import Connection, Row
@@ -44,6 +47,9 @@ from server.verify import ProofRejected, challenge_digest, verify_card
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+# Bodies that routes here read themselves (json_body): their schemas go into the OpenAPI
+# document's components (server.app), as FastAPI puts those of the bodies it parses.
+RAW_BODIES = (models.LookupRequest,)
 CHALLENGE_SECONDS = 120
 
 
@@ -106,7 +112,7 @@ def _challenge(
     conn = state.ephemeral.acquire()
     try:
         now = state.clock()
-        term = signed_in(conn, credentials, now)
+        term = signed_in(conn, None if credentials is None else credentials.credentials, now)
         with state.write_lock:
             conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
             conn.execute(
@@ -120,27 +126,38 @@ def _challenge(
     )
 
 
-@router.post("/v1/lookups", response_model=models.LookupResult)
-async def lookup(body: models.LookupRequest, request: Request, credentials: Bearer) -> Response:
+@router.post(
+    "/v1/lookups",
+    response_model=models.LookupResult,
+    openapi_extra=raw_body_openapi(models.LookupRequest),
+)
+async def lookup(request: Request) -> Response:
     # Async on purpose (a comment, not a docstring: that would go into the OpenAPI document):
-    # the whole lookup (session check, SQL, chain, signature) takes at most ONE hop to the
-    # thread pool, shared with the lookups that arrive meanwhile (server/batch.py), where a
-    # sync route takes two (the endpoint, then validating its answer) and each dependency with
-    # IO one more; each hop costs more CPU than a lookup's SQL (bench/platform.py). The work
-    # itself blocks, so it never runs on the event loop. The answer is serialised there too
-    # and sent as it is: response_model documents it, and FastAPI does not validate a
-    # Response a second time.
+    # the whole lookup (body, session check, SQL, chain, signature) runs on the lookups' own
+    # worker thread, in one go with the lookups that arrive meanwhile (server/batch.py), where
+    # a sync route takes two trips to the thread pool (the endpoint, then validating its
+    # answer) and each dependency with IO one more. The route takes the raw request: FastAPI's
+    # body parsing and dependency solving ran on the event loop and cost about as much as the
+    # lookup's SQL (bench/platform.py); json_body and bearer_token read the body and the
+    # token as FastAPI did, and the OpenAPI document is the same (raw_body_openapi). The work
+    # blocks, so it never runs on the event loop. The answer is serialised there too and sent
+    # as it is: response_model documents it, and FastAPI does not validate a Response again.
     state: Platform = request.app.state.platform
-    content = await state.lookups.run(_lookup, body, credentials, state)
+    headers = request.headers
+    raw = await request.body()
+    content = await state.lookups.run(
+        _lookup, raw, headers.get("content-type"), headers.get("authorization"), state
+    )
     return Response(content, media_type="application/json")
 
 
 def _lookup(
-    body: models.LookupRequest, credentials: HTTPAuthorizationCredentials | None, state: Platform
+    raw: bytes, content_type: str | None, authorization: str | None, state: Platform
 ) -> bytes:
+    body = json_body(models.LookupRequest, raw, content_type)  # first, as FastAPI did
     conn = state.ephemeral.acquire()  # synchronous=NORMAL, like the challenge it spends
     try:
-        term = signed_in(conn, credentials, state.clock())
+        term = signed_in(conn, bearer_token(authorization), state.clock())
         return _lookup_on(conn, body, term, state).model_dump_json().encode()
     finally:
         state.ephemeral.release(conn)

@@ -1,5 +1,5 @@
-"""server/batch.py: lookups that arrive together share one hop to the thread pool, and each
-still gets its own answer or its own error (unit tests: real asyncio, real worker threads)."""
+"""server/batch.py: lookups that arrive together go to the worker thread in one batch, and each
+still gets its own answer or its own error (unit tests: real asyncio, a real worker thread)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from server.batch import Batcher
 
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of each batch that went to a worker thread."""
+    """The size of each batch the worker thread ran."""
     sizes: list[int] = []
     plain = batch._run_all
 
@@ -114,3 +114,18 @@ def test_a_cancelled_caller_does_not_disturb_the_others(hops: list[int]) -> None
     assert asyncio.run(main()) == ("waited", True, "kept")
     assert ran == ["gone", "kept"]  # queued before the cancel: it ran, as a started call would
     assert hops == [1, 2]
+
+
+def test_the_worker_thread_stops_at_close_and_a_later_call_starts_another() -> None:
+    async def main(batcher: Batcher[int]) -> int:
+        return await batcher.run(int, "5")
+
+    batcher: Batcher[int] = Batcher("test")
+    before = {t.name for t in threading.enumerate()}
+    assert asyncio.run(main(batcher)) == 5
+    assert "test" in {t.name for t in threading.enumerate()} - before
+    batcher.close()
+    assert "test" not in {t.name for t in threading.enumerate()}
+    assert asyncio.run(main(batcher)) == 5  # a new loop, a new thread
+    batcher.close()
+    batcher.close()  # idempotent

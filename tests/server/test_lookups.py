@@ -268,3 +268,55 @@ def test_lookups_leave_counts_and_nothing_that_names_the_card(
     assert counts == {"lookup": 3, "lookup_rejected": 1}
     log = platform_server.log_text()
     assert not any(s in log for s in secrets)
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "problem"),
+    [
+        (b"{", {"Content-Type": "application/json"}, "body"),  # not JSON
+        (b"", {"Content-Type": "application/json"}, "body"),  # no body
+        (b'{"nonce": "AAAA"}', {"Content-Type": "application/json"}, "body.certificate"),
+        (
+            b'{"nonce": "AAAA", "certificate": "AAAA", "x": 1}',
+            {"Content-Type": "application/json"},
+            "body.x",
+        ),
+        (
+            b'{"nonce": 1, "certificate": "AAAA"}',
+            {"Content-Type": "application/json"},
+            "body.nonce",
+        ),
+        (b'{"nonce": "AAAA", "certificate": "AAAA"}', {"Content-Type": "text/plain"}, "body"),
+        (b'{"nonce": "AAAA", "certificate": "AAAA"}', {}, "body"),  # no Content-Type
+    ],
+)
+def test_a_malformed_body_is_refused_as_for_every_other_route(
+    api: httpx.Client, auth: dict[str, str], content: bytes, headers: dict[str, str], problem: str
+) -> None:
+    """The lookup route reads its body itself (server.api.json_body): the answer is FastAPI's,
+    400 request.invalid naming the field, and the body is checked before the session."""
+    for authorization in (auth, {"Authorization": "Bearer not-a-session"}):
+        r = api.post("/v1/lookups", content=content, headers={**headers, **authorization})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"] == "request.invalid"
+        assert r.json()["detail"].startswith(problem), r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Basic dXNlcjpwdw==", "Bearer not-a-session", "bearer"],
+)
+def test_a_lookup_without_a_valid_session_is_refused(
+    api: httpx.Client, auth: dict[str, str], terminal_id: str, authorization: str | None
+) -> None:
+    body = proof(new_nonce(api, auth), terminal_id, card(1))
+    headers = {} if authorization is None else {"Authorization": authorization}
+    r = api.post("/v1/lookups", json=body, headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.json()["error"] == "session.invalid"
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    # the same token in another spelling of the scheme still counts (as FastAPI's HTTPBearer)
+    token = auth["Authorization"].split(" ", 1)[1]
+    assert api.post(
+        "/v1/lookups", json=body, headers={"Authorization": f"bEaReR {token}"}
+    ).is_success
