@@ -1,8 +1,9 @@
 """MyKey IDs: creation and change by the seed's rules, and certificate renewal.
 
 Platform-internal and citizen-facing (the "My Page"): no terminal route reaches anything here
-except :func:`citizen_for_certificate`, which answers *which* citizen a card is and never lets
-the MyKey ID leave the platform.
+except :func:`citizen_for_certificate`, which answers *which* citizen a card is, and
+:func:`service_ids_for_certificate`, a lookup's answer; neither lets the MyKey ID leave the
+platform.
 
 Rules (SEED-SUMMARY.md): a MyKey ID is 8 characters of upper-case ASCII letters and digits.
 
@@ -30,7 +31,7 @@ from collections.abc import Callable
 
 from cryptography import x509
 
-from server.dbapi import Connection
+from server.dbapi import Connection, Row
 from server.verify import serial_hex
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -175,3 +176,36 @@ def citizen_for_certificate(conn: Connection, certificate: x509.Certificate) -> 
             )
             return str(row["mykey_id"])
     return None
+
+
+_ROWS = "SELECT i.*, s.card_number, s.card_valid, s.address_notice, s.address_changed"
+
+
+def service_ids_for_certificate(
+    conn: Connection, certificate: x509.Certificate, issuer_id: str | None
+) -> list[Row]:
+    """The card holder's service-ID rows at ``issuer_id`` (with the issuer's columns), or none;
+    renewals are followed (and recorded) as :func:`citizen_for_certificate` does.
+
+    One query when the certificate is the citizen's current one (every lookup but a renewed
+    card's first), where finding the citizen and then the rows took two: on PostgreSQL each is
+    a round trip, and a lookup is the platform's hot path (bench/platform.py). A row with no
+    service ID (the LEFT JOIN's) says the citizen exists but has none here.
+    """
+    rows = conn.execute(
+        _ROWS
+        + " FROM citizens c LEFT JOIN service_ids s ON s.mykey_id = c.mykey_id AND s.issuer_id = ?"
+        " LEFT JOIN issuers i ON i.issuer_id = s.issuer_id"
+        " WHERE c.cert_issuer = ? AND c.cert_serial = ?",
+        (issuer_id, certificate.issuer.rfc4514_string(), serial_hex(certificate.serial_number)),
+    ).fetchall()
+    if rows:
+        return [row for row in rows if row["card_number"] is not None]
+    citizen = citizen_for_certificate(conn, certificate)  # a renewed card, or no citizen
+    if citizen is None:
+        return []
+    return conn.execute(
+        _ROWS + " FROM service_ids s JOIN issuers i USING (issuer_id)"
+        " WHERE s.mykey_id = ? AND s.issuer_id = ?",
+        (citizen, issuer_id),
+    ).fetchall()

@@ -189,13 +189,7 @@ def _lookup_on(
                         "card.pin_required",
                         "this library's policy needs the PIN (a signature)",
                     )
-            citizen = mykey.citizen_for_certificate(conn, cert)
-            rows = conn.execute(
-                "SELECT i.*, s.card_number, s.card_valid, s.address_notice, s.address_changed"
-                " FROM service_ids s JOIN issuers i USING (issuer_id)"
-                " WHERE s.mykey_id = ? AND s.issuer_id = ?",
-                (citizen, term["issuer_id"]),
-            ).fetchall()
+            rows = mykey.service_ids_for_certificate(conn, cert, term["issuer_id"])
             count(conn, now, terminal_id, "lookup")
             conn.execute("COMMIT")
         except BaseException:

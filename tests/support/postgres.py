@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from contextlib import contextmanager
+
 import psycopg
 import pytest
 
@@ -67,6 +69,14 @@ def _run(command: list[str], as_user: list[str]) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throw-away cluster, stopped and deleted at the end (the fixture's, and bench/platform's
+    PostgreSQL row)."""
     bindir = _bindir()
     base = Path(tempfile.mkdtemp(prefix="mykey-pg-"))
     if os.geteuid() == 0:  # initdb refuses root: the package's system user runs the cluster
