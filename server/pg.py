@@ -96,9 +96,9 @@ class PgConnection:
         if statement.startswith("PRAGMA"):
             raise sqlite3.OperationalError("PRAGMA is SQLite's; PostgreSQL has settings")
         try:
-            if statement == "BEGIN IMMEDIATE":
-                self._conn.execute("BEGIN")
-                return self._conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            if statement == "BEGIN IMMEDIATE":  # one round trip: no parameters, so psycopg
+                # sends both statements in one simple query
+                return self._conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             if not parameters:  # psycopg leaves a query without parameters as it is
                 return self._conn.execute(_rewrite(sql))
             return self._conn.execute(translate(sql), tuple(parameters))
