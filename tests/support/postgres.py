@@ -23,10 +23,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from contextlib import contextmanager
 
 import psycopg
 import pytest
