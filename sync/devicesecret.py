@@ -101,9 +101,15 @@ def ensure_device_secret(path: Path) -> bool:
     Never replaces an existing file, even a bad one: a new secret would make everything
     encrypted under the old one unreadable, which must be a technician's decision.
     A secret held in memory for ``path`` (passed on a descriptor) exists: False, no file access.
+    One held for another path is a ``ConfigError``: a fresh file beside the one handed over
+    would quietly be the weaker, kiosk-owned secret the root-only one replaced.
     """
     if _key(path) in _held:
         return False
+    if _held:
+        passed = ", ".join(str(p) for p in _held)
+        raise ConfigError([f"device secret {path}: not created: the one passed to this process "
+                           f"is {passed} (device_secret / {PATH_ENV} should name it)"])  # fmt: skip
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         create_device_secret(path)

@@ -127,6 +127,10 @@ def test_settings_naming_another_file_say_which_one_was_passed(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         derive_key(tmp_path / "data" / "device-secret", PURPOSE)
     assert caught.value.problems[1].endswith(f"the one passed to this process is {path}")
+    other = tmp_path / "data" / "device-secret"
+    with pytest.raises(ConfigError, match=f"not created: the one passed to this process is {path}"):
+        ensure_device_secret(other)  # never a second, kiosk-owned secret beside the root-only one
+    assert not other.exists()
 
 
 def test_provisioning_holds_the_file_only_for_its_block(tmp_path: Path) -> None:
