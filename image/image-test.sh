@@ -33,7 +33,7 @@ if [ "$KIOSK_TEST_PROVISION" = migrate ]; then
   owner=$(debugfs -R "stat /data" "$data_fs" 2>/dev/null | awk '/User:/ {print $2 " " $4; exit}')
   debugfs -R "dump /data/kiosk.toml $work/kiosk.toml" "$data_fs" 2>/dev/null
   grep -v '^device_secret = ' "$work/kiosk.toml" >"$work/kiosk.toml.old"
-  debugfs -w -f - "$data_fs" >/dev/null <<DEBUGFS
+  debugfs -w -f - "$data_fs" >/dev/null 2>&1 <<DEBUGFS
 ln /system/device-secret /data/device-secret
 unlink /system/device-secret
 set_inode_field /data/device-secret uid ${owner% *}
@@ -45,7 +45,10 @@ set_inode_field /data/kiosk.toml gid ${owner#* }
 set_inode_field /data/kiosk.toml mode 0100600
 DEBUGFS
   rm -f "$work/kiosk.toml" "$work/kiosk.toml.old"
-  debugfs -R "ls -l /data" "$data_fs" 2>/dev/null | grep -E 'device-secret|kiosk.toml'
+  listing=$(debugfs -R "ls -l /data" "$data_fs" 2>/dev/null)
+  grep -E 'device-secret|kiosk.toml' <<<"$listing"
+  grep -qE " ${owner% *} +${owner#* } +32 .* device-secret\$" <<<"$listing" ||
+    { echo "migrate: the device secret could not be put back in data/" >&2; exit 2; }
 else
   cp --sparse=always "$img" "$disk"
   truncate -s "+${KIOSK_TEST_GROW_MB}M" "$disk"  # a bigger card: the data partition must grow to it
