@@ -74,8 +74,9 @@ image: image-debs ## the SD-card image: .img, .img.zst, .bmap in image/build/out
 image-assemble: image-debs ## iterate: customize.sh again on image/build/rootfs + reassemble (minutes)
 	KIOSK_REUSE_ROOTFS=1 image/build.sh
 
-image-test: image-debs ## boot the image under qemu twice: provisioned, then the wizard (~10-25 min)
+image-test: image-debs ## boot the image under qemu: provisioned, an older card's secret migrated, the wizard (~15-35 min)
 	image/image-test.sh
+	KIOSK_TEST_PROVISION=migrate image/image-test.sh
 	KIOSK_TEST_PROVISION=none image/image-test.sh
 
 image-debs:

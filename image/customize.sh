@@ -115,6 +115,7 @@ tunables() {
 # read by kiosk.service (and kioskctl on a shell): the kiosk's KIOSK_ settings on the image
 KIOSK_CONFIG=/var/lib/kiosk/data/kiosk.toml
 KIOSK_DATA_DIR=/var/lib/kiosk/data
+KIOSK_DEVICE_SECRET=/var/lib/kiosk/system/device-secret
 KIOSK_REQUIRE_CLOCK_SYNC=$KIOSK_REQUIRE_CLOCK_SYNC
 ENV
   # kiosk-session's settings when the data partition has no kiosk.toml yet (no provisioning
@@ -124,6 +125,7 @@ ENV
     echo "# first boot without kiosk-provision.toml: the setup wizard's settings (customize.sh)"
     printf 'platform_url = "%s"\n' "$KIOSK_PLATFORM_URL"
     echo 'setup_saves_to = "/var/lib/kiosk/data/kiosk.toml"'
+    echo 'device_secret = "/var/lib/kiosk/system/device-secret"  # root-only (kiosk-login)'
     printf '%s\n' "$KIOSK_SETUP_SETTINGS"
   } >"$root/etc/kiosk/setup.toml"
   # not KIOSK_: every KIOSK_ variable in the kiosk's environment is a kiosk setting

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${KIOSK_TEST_TIMEOUT:=1200}"  # run 6: 474 s at load 4-5; twice that on a busier host
 : "${KIOSK_TEST_SMP:=2}"
 : "${KIOSK_TEST_MEM:=1024}"
-: "${KIOSK_TEST_PROVISION:=$here/provision/smoke.toml}"  # none: no file, the setup wizard
+: "${KIOSK_TEST_PROVISION:=$here/provision/smoke.toml}"  # none: the setup wizard; migrate: below
 : "${KIOSK_TEST_GROW_MB:=512}"  # the test's "SD card" is this much larger than the image
 
 out=$KIOSK_BUILD_DIR/out
@@ -22,8 +22,37 @@ mkdir -p "$work"
 disk=$work/smoke.img
 log=$work/serial.log
 if [ "$KIOSK_TEST_PROVISION" = none ]; then log=$work/serial-wizard.log; fi
-cp --sparse=always "$img" "$disk"
-truncate -s "+${KIOSK_TEST_GROW_MB}M" "$disk"  # a bigger card: the data partition must grow to it
+if [ "$KIOSK_TEST_PROVISION" = migrate ]; then
+  # a card from an image before the root-only device secret: the provisioned boot's card again,
+  # with its secret put back where those images kept it (data/device-secret, the kiosk user's)
+  # and a kiosk.toml that does not name it; kiosk-secret must move it, the kiosk still sign in
+  log=$work/serial-migrate.log
+  test -s "$disk" || { echo "no $disk: the provisioned boot runs first" >&2; exit 2; }
+  data_start=$(sfdisk -d "$disk" | awk -F'[=,]' '/^.*img3 :/ {gsub(/ /, "", $2); print $2}')
+  data_fs="$disk?offset=$((data_start * 512))"  # debugfs on the partition: no loop device
+  owner=$(debugfs -R "stat /data" "$data_fs" 2>/dev/null | awk '/User:/ {print $2 " " $4; exit}')
+  debugfs -R "dump /data/kiosk.toml $work/kiosk.toml" "$data_fs" 2>/dev/null
+  grep -v '^device_secret = ' "$work/kiosk.toml" >"$work/kiosk.toml.old"
+  debugfs -w -f - "$data_fs" >/dev/null 2>&1 <<DEBUGFS
+ln /system/device-secret /data/device-secret
+unlink /system/device-secret
+set_inode_field /data/device-secret uid ${owner% *}
+set_inode_field /data/device-secret gid ${owner#* }
+rm /data/kiosk.toml
+write $work/kiosk.toml.old /data/kiosk.toml
+set_inode_field /data/kiosk.toml uid ${owner% *}
+set_inode_field /data/kiosk.toml gid ${owner#* }
+set_inode_field /data/kiosk.toml mode 0100600
+DEBUGFS
+  rm -f "$work/kiosk.toml" "$work/kiosk.toml.old"
+  listing=$(debugfs -R "ls -l /data" "$data_fs" 2>/dev/null)
+  grep -E 'device-secret|kiosk.toml' <<<"$listing"
+  grep -qE " ${owner% *} +${owner#* } +32 .* device-secret\$" <<<"$listing" ||
+    { echo "migrate: the device secret could not be put back in data/" >&2; exit 2; }
+else
+  cp --sparse=always "$img" "$disk"
+  truncate -s "+${KIOSK_TEST_GROW_MB}M" "$disk"  # a bigger card: the data partition must grow to it
+fi
 
 # the FAT partition (partition 1) by byte offset, for mtools: no loop device, no mount
 start=$(sfdisk -d "$disk" | awk -F'[=,]' '/^.*img1 :/ {gsub(/ /, "", $2); print $2}')
@@ -45,6 +74,8 @@ static grep -q 'root=LABEL=rootfs' <<<"$cmdline"
 smoke=kiosk.smoke
 if [ "$KIOSK_TEST_PROVISION" = none ]; then
   smoke=kiosk.smoke=wizard  # the guest checks that the setup wizard came up instead
+elif [ "$KIOSK_TEST_PROVISION" = migrate ]; then
+  smoke=kiosk.smoke=migrated  # provisioned already, the old secret moved at this boot
 else
   mcopy -o -i "$fat" "$KIOSK_TEST_PROVISION" ::/kiosk-provision.toml
 fi

@@ -500,10 +500,12 @@ class ReenrolmentApp(App[None]):
 
 def main(config_path: str | None = None) -> int:
     """``config_path``: the settings file; None = ``KIOSK_CONFIG`` (or none)."""
+    from sync.devicesecret import adopt_inherited_secret
     from ui.settings import read_library_texts, read_settings
     from ui.wiring import build_kiosk
 
     try:
+        adopt_inherited_secret()  # the image's root-only secret, passed on a descriptor
         config = read_settings(config_path)
         kiosk = build_kiosk(config)
     except ConfigError as exc:

@@ -141,8 +141,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sync.devicesecret import adopt_inherited_secret
+
     args = parser().parse_args(argv)
     try:
+        adopt_inherited_secret()  # the image's root-only secret, passed on a descriptor
         return int(args.func(args))
     except ConfigError as exc:
         print(bilingual(exc.key), file=sys.stderr)

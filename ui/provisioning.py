@@ -12,9 +12,13 @@ board, :mod:`sync.credentials`), the other settings go to the data partition (``
 key, and the file is overwritten and deleted from the FAT partition. No file keeps the terminal
 password or the Wi-Fi passphrase in clear.
 
-The import runs as root at boot (``kiosk-provision.service``) while the kiosk runs as ``kiosk``:
-the device secret must be owned by the user that reads it (:func:`sync.devicesecret.derive_key`),
-so the sealing is done with the effective IDs of ``--owner``.
+The import runs as root at boot (``kiosk-provision.service``) while the kiosk runs as ``kiosk``.
+The device secret is root's (on the image ``$KIOSK_DEVICE_SECRET`` =
+``/var/lib/kiosk/system/device-secret``, root-only; the kiosk gets it on a descriptor from the
+root wrapper ``kiosk-login``, :mod:`sync.devicesecret`): it is created or read here as root and
+held in memory, then the store is sealed with the effective IDs of ``--owner``, so
+``kiosk.sqlite`` is the kiosk's (it writes it) while the secret never is. ``kiosk.toml`` names
+the configured secret (``device_secret``), so root's ``kioskctl`` on a shell finds it too.
 
 ``--check FILE`` only validates (a technician's laptop, the fast image tests); ``--hold FILE``
 is what the kiosk screen runs instead of the app while provisioning failed or never happened.
@@ -136,18 +140,23 @@ def _as_owner(owner: str | None) -> Iterator[None]:
 def _seal(plan: Provisioning, data_dir: Path, owner: str | None) -> Path:
     """Enrol the terminal ID and password in the kiosk's store, as ``kioskctl enrol`` does."""
     from sync.credentials import TerminalIdentity, enrol
-    from sync.devicesecret import ensure_device_secret, secret_path
+    from sync.devicesecret import ensure_device_secret, holding_device_secret, secret_path
     from sync.fingerprint import board_fingerprint
     from sync.store import LocalStore
 
-    secret = secret_path(os.environ.get("KIOSK_DEVICE_SECRET", ""), data_dir)
-    with _as_owner(owner):
-        ensure_device_secret(secret)
+    secret = secret_path(_configured_secret(), data_dir)
+    ensure_device_secret(secret)  # as we are (root at boot): the secret is never the kiosk's
+    # in memory: the owner's IDs below may not open it
+    with holding_device_secret(secret), _as_owner(owner):
         identity = TerminalIdentity(plan.terminal_id, plan.terminal_password, board_fingerprint())
         with LocalStore(data_dir / STORE_FILE) as store:
             # the provisioning file is the technician's word: it replaces any earlier enrolment
             enrol(store, identity, secret)
     return data_dir / STORE_FILE
+
+
+def _configured_secret() -> str:
+    return os.environ.get("KIOSK_DEVICE_SECRET", "")
 
 
 def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: str | None,
@@ -160,6 +169,8 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
     written = [_seal(plan, data_dir, owner)]
     settings = plan.kiosk_settings()
     settings["terminal_password"] = ""  # sealed in the store: "" = the enrolled one
+    if _configured_secret():  # the image's root-only one: root's kioskctl on a shell needs it
+        settings["device_secret"] = _configured_secret()
     if plan.platform_ca_pem:
         write_atomically(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
         written.append(data_dir / CA_FILE)

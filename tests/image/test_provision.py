@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
-from appliance.errors import ConfigError, ProvisioningError
+from appliance.errors import ProvisioningError
 from appliance.provision import validate
 from sync.credentials import open_terminal, unlock
-from sync.devicesecret import secret_path
+from sync.devicesecret import adopt_inherited_secret, secret_path
 from sync.fingerprint import board_fingerprint
 from sync.store import LocalStore
 from sync.tls import ca_path, platform_verify
+from tests.support.unprivileged import run_as
 from ui import provisioning
 from ui.cli import main
 from ui.settings import read_settings
@@ -245,25 +246,51 @@ def test_an_unusable_device_secret_imports_nothing_and_says_why(tmp_path: Path) 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sealing as another user needs root (CI is root)")
-def test_as_root_the_store_and_secret_belong_to_the_kiosk_user() -> None:
-    """On the image: kiosk-provision.service runs as root, the kiosk as an unprivileged user."""
+def test_as_root_the_secret_is_roots_and_the_store_the_kiosk_users(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the image: kiosk-provision.service runs as root with /etc/default/kiosk's root-only
+    KIOSK_DEVICE_SECRET, the kiosk as an unprivileged user that gets the secret on a descriptor
+    (kiosk-login) and writes its own store."""
     user = pwd.getpwnam("nobody")
     base = Path(tempfile.mkdtemp(prefix="kiosk-provision-"))
     try:
         base.chmod(0o755)  # nobody must reach the data folder
         (base / "fat").mkdir()
         shutil.copy(SAMPLES / "good-https.toml", base / "fat" / "kiosk-provision.toml")
-        data = base / "data"
+        data, system = base / "data", base / "system"
+        system.mkdir(mode=0o700)  # as customize.sh makes /var/lib/kiosk/system
+        secret = system / "device-secret"
+        monkeypatch.setenv("KIOSK_DEVICE_SECRET", str(secret))
         assert main(["provision", "--source", str(base / "fat" / "kiosk-provision.toml"),
                      "--data-dir", str(data), "--owner", "nobody"]) == 0  # fmt: skip
-        for name in ("device-secret", "kiosk.sqlite", "kiosk.toml", "provisioned.json"):
+        for name in ("kiosk.sqlite", "kiosk.toml", "provisioned.json"):
             assert (data / name).stat().st_uid == user.pw_uid, name
+        assert (secret.stat().st_uid, stat.S_IMODE(secret.stat().st_mode)) == (0, 0o600)
+        assert not (data / "device-secret").exists()
         assert os.geteuid() == 0  # the effective IDs were given back
-        with LocalStore(data / "kiosk.sqlite") as store:
-            with pytest.raises(ConfigError, match="owned by uid"):
-                unlock(store, data / "device-secret", board_fingerprint())  # root may not use it
-            with provisioning._as_owner("nobody"):
-                identity = unlock(store, data / "device-secret", board_fingerprint())
+        settings = tomllib.loads((data / "kiosk.toml").read_text())
+        assert settings["device_secret"] == str(secret)  # root's kioskctl on a shell finds it
+        with LocalStore(data / "kiosk.sqlite") as store:  # root: by the path
+            identity = unlock(store, secret, board_fingerprint())
         assert identity is not None and identity.password == "a912lkfja"
+        fd = os.open(secret, os.O_RDONLY)
+
+        def kiosk() -> list[str]:  # as kiosk-login starts it: the descriptor, not the file
+            denied = not os.access(secret, os.R_OK)
+            env = {"KIOSK_DEVICE_SECRET_FD": str(fd), "KIOSK_DEVICE_SECRET": str(secret)}
+            adopt_inherited_secret(env)
+            config = read_settings(str(data / "kiosk.toml"), env={"KIOSK_DATA_DIR": str(data)})
+            with LocalStore(data / "kiosk.sqlite") as store:
+                found = open_terminal(store, secret_path(config.device_secret, data),
+                                      board_fingerprint(), terminal_id=config.terminal_id,
+                                      password=config.terminal_password)  # fmt: skip
+            assert found is not None
+            return [str(denied), found.terminal_id, found.password]
+
+        try:
+            assert run_as("nobody", kiosk) == ["True", "00052459", "a912lkfja"]
+        finally:
+            os.close(fd)
     finally:
         shutil.rmtree(base)

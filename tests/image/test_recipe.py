@@ -85,8 +85,11 @@ def test_verify_does_catch_a_broken_unit(verify_root: Path) -> None:
 def test_kiosk_unit_has_the_watchdog_and_restart() -> None:
     unit = (OVERLAY / "etc/systemd/system/kiosk.service").read_text()
     for line in ("Type=notify", "NotifyAccess=all", "Restart=on-failure", "WatchdogSec=",
-                 "Conflicts=getty@tty1.service", "--no-reset-env", "runuser -u kiosk"):  # fmt: skip
+                 "Conflicts=getty@tty1.service", "--no-reset-env", "kiosk-login"):  # fmt: skip
         assert line in unit
+    login = (OVERLAY / "usr/local/lib/kiosk/kiosk-login").read_text()
+    assert "exec 3<" in login and "KIOSK_DEVICE_SECRET_FD=3" in login
+    assert "runuser -u kiosk" in login
     manager = (OVERLAY / "etc/systemd/system.conf.d/kiosk-watchdog.conf").read_text()
     assert "RuntimeWatchdogSec=" in manager
     journal = (OVERLAY / "etc/systemd/journald.conf.d/kiosk.conf").read_text()
