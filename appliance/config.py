@@ -73,8 +73,8 @@ class KioskConfig:
     token_high: str = ""
     token_hours: str = "09:00-20:00"  # noqa: S105 - HH:MM-HH:MM local; a token ends at closing
     # path of the owner-only random device secret (created on first start); "" = in data_dir.
-    # The image leaves it in the data partition (the root is read-only), owned by the kiosk
-    # user; a SIP2 gateway on the same box points here too.
+    # On the image it is root-only in /var/lib/kiosk/system, handed to the unprivileged kiosk
+    # on a descriptor (sync/devicesecret.py); a SIP2 gateway on the same box points here too.
     device_secret: str = ""
     # First boot without a provisioning file (the image's /etc/kiosk/setup.toml): the settings
     # file the setup wizard writes once it has registered (the terminal ID and platform address

@@ -156,7 +156,9 @@ def _seal(plan: Provisioning, data_dir: Path, owner: str | None) -> Path:
 
 
 def _configured_secret() -> str:
-    return os.environ.get("KIOSK_DEVICE_SECRET", "")
+    from sync.devicesecret import PATH_ENV
+
+    return os.environ.get(PATH_ENV, "")
 
 
 def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: str | None,
@@ -169,8 +171,8 @@ def install(plan: Provisioning, data_dir: Path, system_dir: Path | None, owner: 
     written = [_seal(plan, data_dir, owner)]
     settings = plan.kiosk_settings()
     settings["terminal_password"] = ""  # sealed in the store: "" = the enrolled one
-    if _configured_secret():  # the image's root-only one: root's kioskctl on a shell needs it
-        settings["device_secret"] = _configured_secret()
+    if configured := _configured_secret():  # the image's root-only one: root's kioskctl on a
+        settings["device_secret"] = configured  # shell needs it
     if plan.platform_ca_pem:
         write_atomically(data_dir / CA_FILE, plan.platform_ca_pem, 0o644)
         written.append(data_dir / CA_FILE)
