@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
@@ -21,13 +23,30 @@ from tests.ui.fakes import text_of, until
 from ui.app import KioskApp
 from ui.settings import read_settings, save_setup
 from ui.setup import RESTART_DELAY_S, SetupScreen
-from ui.wiring import build_kiosk
+from ui.wiring import Kiosk, build_kiosk
 
 CONTACT = {
     "place": "高津図書館", "name": "新しい端末", "postal_code": "213-0001",
     "address": "川崎市高津区溝口", "person": "技術 太郎", "phone": "044-822-2413",
     "email": "kiosk@example.jp", "email_again": "kiosk@example.jp",
 }  # fmt: skip
+Steps = Callable[[Pilot[None], KioskApp], Awaitable[None]]
+
+
+def _drive(kiosk: Kiosk, steps: Steps, size: tuple[int, int] = (110, 60)) -> KioskApp:
+    """The kiosk's app, headless, through ``steps``; the kiosk is closed after, whatever
+    happened. The app is returned for what it did (``restart``, ``settings_path``)."""
+    app = KioskApp(kiosk)
+
+    async def scenario() -> None:
+        async with app.run_test(size=size) as pilot:
+            await steps(pilot, app)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        kiosk.close()
+    return app
 
 
 def test_first_boot_opens_the_wizard_which_enrols_and_restarts_the_kiosk(
@@ -37,32 +56,24 @@ def test_first_boot_opens_the_wizard_which_enrols_and_restarts_the_kiosk(
     settings = {"data_dir": str(tmp_path / "kiosk"), "platform_url": platform_server.base_url,
                 "card_reader": "virtual", "terminal_id": credentials.terminal_id,
                 "terminal_password": ""}  # fmt: skip
-    kiosk = build_kiosk(load_config(settings))
-    app = KioskApp(kiosk)
     seen: list[str] = []
 
-    async def scenario() -> None:
-        async with app.run_test(size=(110, 60)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
-            screen = app.screen
-            assert not screen.query_one("#pick-issuer_id", Select).display  # no list yet
-            values = {**CONTACT, "password": credentials.password, "issuer_id": "00001"}
-            for name, value in values.items():
-                screen.query_one(f"#in-{name}", Input).value = value
-            await pilot.click("#register")
-            await pilot.pause()
-            seen.append(text_of(app.export_screenshot()))  # the 5-digit issuer is refused
-            screen.query_one("#in-issuer_id", Input).value = DEMO_ISSUER_ID
-            await pilot.click("#register")
-            state = screen.query_one("#setup-state", Static)
-            await until(pilot, lambda: "restarts" in str(state.render()))
-            seen.append(text_of(app.export_screenshot()))
-            await until(pilot, lambda: not app.is_running, timeout=10)
+    async def steps(pilot: Pilot[None], app: KioskApp) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        screen = app.screen
+        assert not screen.query_one("#pick-issuer_id", Select).display  # no list yet
+        _fill(screen, credentials, issuer_id="00001")
+        await pilot.click("#register")
+        await pilot.pause()
+        seen.append(text_of(app.export_screenshot()))  # the 5-digit issuer is refused
+        screen.query_one("#in-issuer_id", Input).value = DEMO_ISSUER_ID
+        await pilot.click("#register")
+        state = screen.query_one("#setup-state", Static)
+        await until(pilot, lambda: "restarts" in str(state.render()))
+        seen.append(text_of(app.export_screenshot()))
+        await until(pilot, lambda: not app.is_running, timeout=10)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        kiosk.close()
+    app = _drive(build_kiosk(load_config(settings)), steps)
     assert "ID発行者コードは6桁の数字です" in seen[0] and "is 6 digits" in seen[0]
     assert "The kiosk restarts" in seen[1] and app.restart
     # what main() does next: build again, from the store; this time it signs in
@@ -86,28 +97,22 @@ def test_an_enrolled_kiosk_s_wizard_offers_the_served_issuers(
     config = load_config({"data_dir": str(tmp_path), "platform_url": platform_server.base_url,
                           "card_reader": "virtual",
                           "terminal_password": DEMO_TERMINAL.password})  # fmt: skip
-    kiosk = build_kiosk(config)
-    app = KioskApp(kiosk)
     picked: list[str] = []
 
-    async def scenario() -> None:
-        async with app.run_test(size=(110, 60)) as pilot:
-            await pilot.pause()
-            app.switch_screen(SetupScreen(config.terminal_id))
-            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
-            pick = app.screen.query_one("#pick-issuer_id", Select)
-            await until(pilot, lambda: bool(pick.display))
-            pick.value = DEMO_ISSUER_ID
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, SetupScreen)
-            picked.append(screen.values()["issuer_id"])
-            assert not screen.query_one("#in-issuer_id", Input).display
+    async def steps(pilot: Pilot[None], app: KioskApp) -> None:
+        await pilot.pause()
+        app.switch_screen(SetupScreen(config.terminal_id))
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        pick = app.screen.query_one("#pick-issuer_id", Select)
+        await until(pilot, lambda: bool(pick.display))
+        pick.value = DEMO_ISSUER_ID
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        picked.append(screen.values()["issuer_id"])
+        assert not screen.query_one("#in-issuer_id", Input).display
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        kiosk.close()
+    _drive(build_kiosk(config), steps)
     assert picked == [DEMO_ISSUER_ID]
 
 
@@ -141,35 +146,29 @@ def test_image_first_boot_asks_for_the_platform_and_saves_the_settings(
 ) -> None:  # type: ignore[no-untyped-def]
     credentials = platform_server.add_terminal()
     _, saves_to = _image_first_boot(tmp_path, monkeypatch)
-    kiosk = build_kiosk(read_settings())
-    app = KioskApp(kiosk)
     seen: list[str] = []
 
-    async def scenario() -> None:
-        async with app.run_test(size=(110, 70)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
-            screen = app.screen
-            url = screen.query_one("#in-platform_url", Input)
-            seen.append(url.value)
-            assert screen.query_one("#in-terminal_id", Input).value == ""  # no sample ID
-            _fill(screen, credentials)
-            await pilot.click("#register")
-            await pilot.pause()
-            seen.append(text_of(app.export_screenshot()))  # the placeholder is refused
-            url.value = "http://mykey.example.lg.jp/"
-            await pilot.click("#register")
-            await pilot.pause()
-            seen.append(text_of(app.export_screenshot()))  # plain http only on loopback
-            url.value = platform_server.base_url
-            await pilot.click("#register")
-            state = screen.query_one("#setup-state", Static)
-            await until(pilot, lambda: "restarts" in str(state.render()))
-            await until(pilot, lambda: not app.is_running, timeout=10)
+    async def steps(pilot: Pilot[None], app: KioskApp) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        screen = app.screen
+        url = screen.query_one("#in-platform_url", Input)
+        seen.append(url.value)
+        assert screen.query_one("#in-terminal_id", Input).value == ""  # no sample ID
+        _fill(screen, credentials)
+        await pilot.click("#register")
+        await pilot.pause()
+        seen.append(text_of(app.export_screenshot()))  # the placeholder is refused
+        url.value = "http://mykey.example.lg.jp/"
+        await pilot.click("#register")
+        await pilot.pause()
+        seen.append(text_of(app.export_screenshot()))  # plain http only on loopback
+        url.value = platform_server.base_url
+        await pilot.click("#register")
+        state = screen.query_one("#setup-state", Static)
+        await until(pilot, lambda: "restarts" in str(state.render()))
+        await until(pilot, lambda: not app.is_running, timeout=10)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        kiosk.close()
+    app = _drive(build_kiosk(read_settings()), steps, size=(110, 70))
     assert seen[0] == "https://mykey-platform.invalid/"
     assert "見本のアドレスのまま" in seen[1] and "Still the sample address" in seen[1]
     assert "https:// で始めて" in seen[2] and "http:// only for a loopback" in seen[2]
@@ -204,26 +203,20 @@ def test_image_first_boot_that_cannot_save_says_so_and_does_not_restart(
         ),
         encoding="utf-8",
     )
-    kiosk = build_kiosk(read_settings())
-    app = KioskApp(kiosk)
     seen: list[str] = []
 
-    async def scenario() -> None:
-        async with app.run_test(size=(110, 70)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, SetupScreen))
-            screen = app.screen
-            _fill(screen, credentials, platform_url=platform_server.base_url)
-            await pilot.click("#register")
-            state = screen.query_one("#setup-state", Static)
-            await until(pilot, lambda: "could not be saved" in str(state.render()))
-            await pilot.pause(RESTART_DELAY_S + 0.5)  # no restart is pending
-            seen.append(text_of(app.export_screenshot()))
-            assert app.is_running
+    async def steps(pilot: Pilot[None], app: KioskApp) -> None:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        screen = app.screen
+        _fill(screen, credentials, platform_url=platform_server.base_url)
+        await pilot.click("#register")
+        state = screen.query_one("#setup-state", Static)
+        await until(pilot, lambda: "could not be saved" in str(state.render()))
+        await pilot.pause(RESTART_DELAY_S + 0.5)  # no restart is pending
+        seen.append(text_of(app.export_screenshot()))
+        assert app.is_running
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        kiosk.close()
+    app = _drive(build_kiosk(read_settings()), steps, size=(110, 70))
     assert "設定を保存できませんでした" in seen[0] and not app.restart
     assert not blocked.exists()
 
