@@ -102,16 +102,21 @@ def _serving(command: list[str], port: int) -> Iterator[tuple[str, int]]:
         proc.wait(timeout=10)
 
 
+def _stat_seconds(stat: Path) -> float:
+    """User + system CPU seconds from a /proc ``stat`` file (a process's or one thread's)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _thread_cpu(pid: int) -> tuple[float, float]:
     """(event loop thread, all other threads) CPU seconds of a uvicorn process: its main
     thread runs the loop."""
     loop = other = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds = _stat_seconds(task / "stat")
         except OSError:  # the thread ended meanwhile
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         if task.name == str(pid):
             loop += seconds
         else:
@@ -122,8 +127,7 @@ def _thread_cpu(pid: int) -> tuple[float, float]:
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc): what a request cost the
     server, whatever else the shared machine was doing meanwhile."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_seconds(Path(f"/proc/{pid}/stat"))
 
 
 def _load(
