@@ -155,6 +155,11 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+def credentials_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The token the :data:`Bearer` dependency found, for :func:`signed_in`."""
+    return None if credentials is None else credentials.credentials
+
+
 def json_body(model: type[M], raw: bytes, content_type: str | None) -> M:
     """``raw`` validated as FastAPI validates a ``model`` body, and refused as it refuses one
     (:class:`RequestValidationError`, locations under ``body``, so the same 400 answer).
@@ -215,8 +220,7 @@ def terminal(state: State, credentials: Bearer) -> Row:
     """
     conn = state.pool.acquire()
     try:
-        token = None if credentials is None else credentials.credentials
-        return signed_in(conn, token, state.clock())
+        return signed_in(conn, credentials_token(credentials), state.clock())
     finally:
         state.pool.release(conn)
 

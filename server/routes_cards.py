@@ -36,6 +36,7 @@ from server.api import (
     bearer_token,
     body_hash,
     count,
+    credentials_token,
     idempotent,
     issuer_model,
     json_body,
@@ -112,7 +113,7 @@ def _challenge(
     conn = state.ephemeral.acquire()
     try:
         now = state.clock()
-        term = signed_in(conn, None if credentials is None else credentials.credentials, now)
+        term = signed_in(conn, credentials_token(credentials), now)
         with state.write_lock:
             conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
             conn.execute(
